@@ -1,0 +1,48 @@
+# The project's two commands are `make demo` and `make test`; see README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql://apis:apis@127.0.0.1:5432/apis
+export APIS_SECRET_KEY ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(40))")
+
+.PHONY: install demo test test-sqlite test-postgres lint format bench postgres clean
+
+$(BIN)/apis: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(BIN)/apis
+
+install: $(BIN)/apis
+
+demo: install
+	$(BIN)/apis demo
+
+test: install postgres lint
+	$(BIN)/apis manage check --fail-level WARNING
+	$(BIN)/apis manage makemigrations --check --dry-run
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite: install
+	APIS_DATABASE_URL= $(BIN)/pytest
+
+test-postgres: install postgres
+	APIS_DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+postgres:
+	@scripts/postgres.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install postgres
+	$(BIN)/python bench/run.py --postgres $(PG_URL)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

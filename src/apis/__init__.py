@@ -1,0 +1,1 @@
+"""Open back office for DC-microgrid energy sharing (APIS Service Center replacement)."""

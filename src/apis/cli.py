@@ -1,0 +1,77 @@
+"""The ``apis`` command: ``demo``, ``serve`` and ``manage`` (Django's manage.py)."""
+
+import argparse
+import os
+import sys
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
+    import django
+
+    django.setup()
+
+
+def manage(argv: list[str]) -> None:
+    """Run a Django management command, e.g. ``apis manage migrate``."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["apis manage", *argv])
+
+
+def serve(bind: str, workers: int, threads: int = 1) -> None:
+    """Serve the web application with gunicorn (the production server)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", [bind])
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", os.environ.get("APIS_ACCESS_LOG") or None)
+            self.cfg.set("timeout", 120)
+
+        def load(self):
+            from apis.wsgi import application
+
+            return application
+
+    Server().run()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="apis", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="fresh demo database, history and server on 127.0.0.1:8000")
+    demo.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT of the web server")
+    demo.add_argument("--days", type=int, default=7, help="days of synthetic history")
+    demo.add_argument("--no-serve", action="store_true", help="prepare the database and exit")
+
+    serve_cmd = commands.add_parser("serve", help="run the web server (gunicorn)")
+    serve_cmd.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on")
+    serve_cmd.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    serve_cmd.add_argument("--threads", type=int, default=1, help="threads per worker")
+
+    commands.add_parser("manage", help="Django's manage.py", add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["manage"]:
+        manage(argv[1:])
+        return
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        serve(args.bind, args.workers, args.threads)
+    elif args.command == "demo":
+        from apis.demo.run import run_demo
+
+        run_demo(bind=args.bind, days=args.days, serve=not args.no_serve)
+
+
+if __name__ == "__main__":
+    main()

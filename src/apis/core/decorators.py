@@ -1,0 +1,179 @@
+"""View decorators with the original's check order and messages (reference §4.1).
+
+The HTTP method is checked first (405), then the login, the role, the parameters and the registry.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
+
+from apis.community.models import Cluster, Unit
+from apis.core import throttle
+from apis.core.http import bad_request, forbidden, text
+
+View = Callable[..., HttpResponse]
+
+
+def param(request: HttpRequest, name: str) -> str:
+    """A request parameter: the form body of a POST first, then the query string."""
+    value = request.POST.get(name, "") if request.method == "POST" else ""
+    return value or request.GET.get(name, "")
+
+
+def api(*methods: str, legacy_get: bool = False) -> Callable[[View], View]:
+    """Allow only ``methods`` (405 otherwise) and mark the answer uncacheable.
+
+    ``legacy_get`` also allows GET when ``APIS_LEGACY_COMPAT`` is on: the original changed state on GET.
+    """
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            allowed = list(methods)
+            if legacy_get and settings.LEGACY_COMPAT:
+                allowed.append("GET")
+            if request.method not in allowed:
+                return HttpResponseNotAllowed(allowed)
+            response = view(request, *args, **kwargs)
+            add_never_cache_headers(response)
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def mutating(view: View) -> View:
+    """A state-changing call: POST with a CSRF token (GET too under ``APIS_LEGACY_COMPAT``)."""
+    return api("POST", legacy_get=True)(view)
+
+
+def login_required(view: View) -> View:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return forbidden("login required")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_staff:
+            return forbidden("staff required")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def resident_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.units.exists():
+            return forbidden("resident required")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _missing(names: tuple[str, ...]) -> HttpResponse:
+    return bad_request("no param : " + ", ".join(names))
+
+
+def _bad_values(names: tuple[str, ...]) -> HttpResponse:
+    return bad_request("bad param values : " + ", ".join(names))
+
+
+CLUSTER_PARAMS = ("communityId", "clusterId")
+UNIT_PARAMS = ("communityId", "clusterId", "unitId")
+
+
+def staff_cluster(view: View) -> View:
+    """Staff only; ``communityId``/``clusterId`` of a registered cluster are passed to the view."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        community_id, cluster_id = (param(request, name) for name in CLUSTER_PARAMS)
+        if not (community_id and cluster_id):
+            return _missing(CLUSTER_PARAMS)
+        if not Cluster.objects.filter(community__code=community_id, code=cluster_id).exists():
+            return _bad_values(CLUSTER_PARAMS)
+        return view(request, community_id, cluster_id, *args, **kwargs)
+
+    return wrapper
+
+
+def _unit_of(user, values: tuple[str, str, str]) -> HttpResponse | None:
+    community_id, cluster_id, unit_id = values
+    if not all(values):
+        return _missing(UNIT_PARAMS)
+    unit = (
+        Unit.objects.filter(cluster__community__code=community_id, cluster__code=cluster_id, code=unit_id)
+        .only("id")
+        .first()
+    )
+    if unit is None:
+        return _bad_values(UNIT_PARAMS)
+    if not unit.users.filter(pk=user.pk).exists():
+        return bad_request("not a resident")
+    return None
+
+
+def resident_unit(view: View) -> View:
+    """A resident of the unit named by ``communityId``/``clusterId``/``unitId``; the ids go to the view."""
+
+    @resident_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        values = tuple(param(request, name) for name in UNIT_PARAMS)
+        error = _unit_of(request.user, values)
+        if error:
+            return error
+        return view(request, *values, *args, **kwargs)
+
+    return wrapper
+
+
+def credentials_unit(view: View) -> View:
+    """The misc endpoints apis-ccc polls: POST form ``username`` (or ``account``) and ``password`` of a
+    resident of the unit, no session, no CSRF; failures are throttled (429 with ``Retry-After``)."""
+
+    @csrf_exempt
+    @api("POST")
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        username = request.POST.get("username") or request.POST.get("account") or ""
+        password = request.POST.get("password", "")
+        if not (username and password):
+            return bad_request("no param : username/account, password")
+        keys = throttle.credential_keys(request, username)
+        wait = throttle.retry_after(keys)
+        if wait is not None:
+            return too_many_attempts(wait)
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            throttle.record_failure(keys)
+            return forbidden("login failed")
+        values = tuple(request.POST.get(name, "") for name in UNIT_PARAMS)
+        error = _unit_of(user, values)
+        if error:
+            return error
+        return view(request, *values, *args, **kwargs)
+
+    return wrapper
+
+
+def too_many_attempts(wait: int) -> HttpResponse:
+    response = text(f"too many failed attempts, retry in {wait} s", 429)
+    response["Retry-After"] = str(wait)
+    return response

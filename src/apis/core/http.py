@@ -1,0 +1,60 @@
+"""Response helpers shared by every API view: JSON as the original encodes it, plain-text messages,
+and JSON arrays streamed row by row so that long histories never sit in memory."""
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+
+TEXT = "text/plain; charset=utf-8"
+
+
+def text(message: str, status: int = 200) -> HttpResponse:
+    """A plain-text answer (``ok``, ``no change``, error messages). Never HTML: messages echo input."""
+    return HttpResponse(message, status=status, content_type=TEXT)
+
+
+def bad_request(message: str) -> HttpResponse:
+    return text(message, 400)
+
+
+def forbidden(message: str) -> HttpResponse:
+    return text(message, 403)
+
+
+def json_response(data: Any, status: int = 200) -> JsonResponse:
+    """JSON with datetimes as ISO 8601 UTC ``Z`` (milliseconds only when non-zero)."""
+    return JsonResponse(data, status=status, safe=False, encoder=DjangoJSONEncoder)
+
+
+_encoder = DjangoJSONEncoder(separators=(",", ":"))
+
+
+def _array_chunks(items: Iterable[Any], batch: int) -> Iterator[str]:
+    yield "["
+    buffer: list[str] = []
+    first = True
+    for item in items:
+        buffer.append(_encoder.encode(item))
+        if len(buffer) >= batch:
+            yield ("" if first else ",") + ",".join(buffer)
+            first = False
+            buffer.clear()
+    if buffer:
+        yield ("" if first else ",") + ",".join(buffer)
+    yield "]"
+
+
+def streamed_json_array(items: Iterable[Any], batch: int = 500) -> StreamingHttpResponse:
+    """A JSON array written while ``items`` is consumed (bounded memory for any number of rows)."""
+    return StreamingHttpResponse(_array_chunks(items, batch), content_type="application/json")
+
+
+def loads_json_body(body: bytes) -> Any:
+    """Decode a request body as JSON; ``ValueError`` with a readable message otherwise."""
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"invalid JSON: {exc}") from None

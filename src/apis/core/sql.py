@@ -1,0 +1,54 @@
+"""Multi-row ``INSERT … ON CONFLICT`` statements, portable between SQLite and PostgreSQL.
+
+Django's ``bulk_create`` cannot add a ``WHERE`` to the conflict update nor tell how many rows were new;
+the telemetry stores need both. Values are prepared by the model fields themselves, so JSON and
+datetimes are adapted exactly as the ORM would.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connection, models
+
+
+def _prepared(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> list:
+    fields = [model._meta.get_field(column) for column in columns]
+    params = []
+    for row in rows:
+        params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True))
+    return params
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence],
+    conflict: Sequence[str],
+    update: Sequence[str] = (),
+    update_where: str = "",
+) -> int:
+    """Insert ``rows``; on a conflict on ``conflict`` do nothing, or update ``update`` columns from the
+    new row when ``update_where`` (SQL over ``{table}`` and ``excluded``) holds. Returns rows written."""
+    if not rows:
+        return 0
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = [model._meta.get_field(column).column for column in columns]
+    placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(map(quote, names))}) VALUES "
+        + ", ".join([placeholder] * len(rows))
+        + f" ON CONFLICT ({', '.join(quote(model._meta.get_field(c).column) for c in conflict)}) "
+    )
+    if update:
+        assignments = ", ".join(
+            f"{quote(model._meta.get_field(c).column)} = excluded.{quote(model._meta.get_field(c).column)}"
+            for c in update
+        )
+        sql += f"DO UPDATE SET {assignments}"
+        if update_where:
+            sql += " WHERE " + update_where.format(table=table)
+    else:
+        sql += "DO NOTHING"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _prepared(model, columns, rows))
+        return cursor.rowcount

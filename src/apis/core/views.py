@@ -1,0 +1,75 @@
+"""``/api/core/``: CSRF token, login, logout and session information."""
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.views.decorators.csrf import csrf_exempt
+
+from apis.core import throttle
+from apis.core.decorators import api, login_required, mutating, too_many_attempts
+from apis.core.http import forbidden, json_response, text
+
+
+def session_info(request: HttpRequest) -> dict:
+    """The session JSON of login and session; the raw session id only under ``APIS_LEGACY_COMPAT``."""
+    user = request.user
+    info = {}
+    if settings.LEGACY_COMPAT:
+        info["sessionid"] = request.session.session_key
+    info.update(
+        expiry_age=request.session.get_expiry_age(),
+        expiry_date=request.session.get_expiry_date(),
+        user={
+            "username": user.username,
+            "last_name": user.last_name,
+            "first_name": user.first_name,
+            "email": user.email,
+        },
+    )
+    return info
+
+
+@csrf_exempt
+@api("GET")
+def csrftoken(request: HttpRequest) -> HttpResponse:
+    return json_response({"csrfmiddlewaretoken": get_token(request)})
+
+
+@api("POST")
+def login(request: HttpRequest) -> HttpResponse:
+    username = request.POST.get("username", "")
+    keys = throttle.credential_keys(request, username)
+    wait = throttle.retry_after(keys)
+    if wait is not None:
+        return too_many_attempts(wait)
+    form = AuthenticationForm(request, data=request.POST)
+    if not form.is_valid():
+        throttle.record_failure(keys)
+        return forbidden("login failed")
+    auth_login(request, form.get_user())
+    throttle.clear_user(username)
+    return json_response(session_info(request))
+
+
+@mutating
+def logout(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    return text("")
+
+
+@api("GET")
+@login_required
+def session(request: HttpRequest) -> HttpResponse:
+    return json_response(session_info(request))
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A short plain-text 403 instead of Django's HTML page, readable by API clients."""
+    return forbidden(f"CSRF verification failed : {reason}")
+
+
+def client_js(request: HttpRequest, role: str) -> HttpResponse:
+    raise NotImplementedError("placeholder until the client.js work lands")

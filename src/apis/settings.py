@@ -1,0 +1,139 @@
+"""The one settings module: every value comes from an ``APIS_*`` environment variable or a safe default."""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from apis.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env_str("APIS_VAR_DIR", str(Path.cwd() / "var")))
+
+DEBUG = env_bool("APIS_DEBUG", False)
+SECRET_KEY = env_str("APIS_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("APIS_SECRET_KEY must be set (or APIS_DEBUG=1 for development)")
+    SECRET_KEY = "insecure-development-only-" + str(BASE_DIR)
+ALLOWED_HOSTS = env_list("APIS_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("APIS_CSRF_TRUSTED_ORIGINS")
+
+# Compatibility switch for old clients: GET for the mutating calls and the raw session id in session JSON.
+LEGACY_COMPAT = env_bool("APIS_LEGACY_COMPAT", False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "apis.core",
+    "apis.community",
+    "apis.unit_data",
+    "apis.deal",
+    "apis.scenario",
+    "apis.ingest",
+    "apis.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "apis.core.middleware.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "apis.urls"
+WSGI_APPLICATION = "apis.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=env_int("APIS_DB_CONN_MAX_AGE", 60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web server, the job runners and the collectors share the file; writers wait
+        # for the lock instead of failing, and take it at BEGIN so they never deadlock on upgrade.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        }
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASE_URL = env_str("APIS_DATABASE_URL", f"sqlite:///{VAR_DIR / 'apis.sqlite3'}")
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "core.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+USE_I18N = False
+USE_TZ = True
+# Django renders admin times in the operators' zone; the database and the API use UTC.
+# Zone of APIS local time strings without an offset (``yyyy/MM/dd-HH:mm:ss``) and of e-mail times.
+APIS_TIME_ZONE = env_str("APIS_TIME_ZONE", "Asia/Tokyo")
+TIME_ZONE = APIS_TIME_ZONE
+
+STATIC_URL = env_str("APIS_STATIC_URL", "/static/")
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from the finders until collectstatic
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("APIS_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_FAILURE_VIEW = "apis.core.views.csrf_failure"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# Ingest: the largest accepted request body of /api/ccc/* (bytes).
+INGEST_MAX_BODY_BYTES = env_int("APIS_INGEST_MAX_BODY_BYTES", 8 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, INGEST_MAX_BODY_BYTES)
+
+# Deals reported within this many seconds and not deactivated are "live" (the original's 300 s).
+DEAL_LIVE_TOLERANCE_SEC = env_int("APIS_DEAL_LIVE_TOLERANCE_SEC", 300)
+
+# Throttling of failed logins and of the credential-carrying misc endpoints.
+LOGIN_FAILURE_LIMIT = env_int("APIS_LOGIN_FAILURE_LIMIT", 10)
+LOGIN_FAILURE_WINDOW_SEC = env_int("APIS_LOGIN_FAILURE_WINDOW_SEC", 300)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("APIS_LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"level": env_str("APIS_DJANGO_LOG_LEVEL", "WARNING")}},
+}

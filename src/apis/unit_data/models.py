@@ -1,0 +1,52 @@
+"""Unit data as apis-ccc reports it: one document per unit per reporting cycle (``datasetId``)."""
+
+from django.db import models
+
+
+class UnitData(models.Model):
+    """One unit's data of one reporting cycle.
+
+    ``data`` is the document as reported, with its ``time`` normalised to ISO 8601 UTC; the other
+    columns are copies of the fields the API and the jobs filter, group or sort on.
+    """
+
+    community_id = models.CharField(max_length=128)
+    cluster_id = models.CharField(max_length=128)
+    unit_id = models.CharField(max_length=128)
+    dataset_id = models.BigIntegerField(help_text="epoch milliseconds of the reporting cycle")
+    time = models.DateTimeField(null=True, help_text="the unit's own data time")
+    effective_mode = models.CharField(max_length=32, null=True, help_text="apis.operation_mode.effective")
+    data = models.JSONField()
+
+    class Meta:
+        verbose_name_plural = "unit data"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community_id", "cluster_id", "unit_id", "dataset_id"], name="unitdata_unique_dataset"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["community_id", "cluster_id", "dataset_id"], name="unitdata_cluster_dataset"),
+            models.Index(fields=["community_id", "cluster_id", "unit_id", "time"], name="unitdata_unit_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}/{self.cluster_id}/{self.unit_id} #{self.dataset_id}"
+
+
+class ReportedUnit(models.Model):
+    """Every unit that ever reported, with its newest dataset: the small table behind ``unitIdList``."""
+
+    community_id = models.CharField(max_length=128)
+    cluster_id = models.CharField(max_length=128)
+    unit_id = models.CharField(max_length=128)
+    last_dataset_id = models.BigIntegerField()
+    last_time = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community_id", "cluster_id", "unit_id"], name="reportedunit_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}/{self.cluster_id}/{self.unit_id}"

@@ -1,0 +1,40 @@
+"""Shared fixtures: the ``apis-demo`` registry and a logged-in client per role.
+
+Roles, as in the original: ``admin`` is staff (and resident of all four units), ``e001`` is the resident
+of E001, ``e002`` a resident of another unit, ``nonresident`` a user without units.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
+
+
+@pytest.fixture
+def demo_registry(db):
+    """The registry of the original demo: users, OSS Community/Cluster, units E001–E004, five scenarios."""
+    call_command("loaddata", "apis-demo", verbosity=0)
+
+
+@pytest.fixture
+def client_as(demo_registry, django_user_model):
+    """``client_as("e001")`` returns a client logged in as that user; ``client_as(None)`` an anonymous one."""
+
+    def make(username: str | None, **kwargs) -> Client:
+        client = Client(**kwargs)
+        if username:
+            client.force_login(django_user_model.objects.get(username=username))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def staff(client_as) -> Client:
+    return client_as("admin")
+
+
+@pytest.fixture
+def resident(client_as) -> Client:
+    return client_as("e001")
