@@ -23,7 +23,9 @@ def _add_units(outline: dict, units: Iterable[Unit]) -> dict:
     for unit in units:
         community = unit.cluster.community
         cluster = unit.cluster
-        entry = outline.setdefault(community.code, {"id": community.code, "name": community.name, "clusters": {}})
+        entry = outline.setdefault(
+            community.code, {"id": community.code, "name": community.name, "clusters": {}}
+        )
         cluster_entry = entry["clusters"].setdefault(
             cluster.code,
             {"communityId": community.code, "id": cluster.code, "name": cluster.name, "units": {}},
@@ -40,7 +42,12 @@ def staff_outline(asof=None) -> dict:
     outline: dict = {}
     for community in Community.objects.prefetch_related("clusters").order_by("code"):
         clusters = {
-            cluster.code: {"communityId": community.code, "id": cluster.code, "name": cluster.name, "units": {}}
+            cluster.code: {
+                "communityId": community.code,
+                "id": cluster.code,
+                "name": cluster.name,
+                "units": {},
+            }
             for cluster in sorted(community.clusters.all(), key=lambda c: c.code)
         }
         outline[community.code] = {"id": community.code, "name": community.name, "clusters": clusters}

@@ -21,10 +21,14 @@ def resident_outline_view(request: HttpRequest) -> HttpResponse:
 
 
 @credentials_unit
-def policy_current_data(request: HttpRequest, community_id: str, cluster_id: str, unit_id: str) -> HttpResponse:
+def policy_current_data(
+    request: HttpRequest, community_id: str, cluster_id: str, unit_id: str
+) -> HttpResponse:
     """The cluster's policy JSON verbatim for apis-ccc's policy acquisition; an empty 200 when none."""
     policy = (
-        Cluster.objects.filter(community__code=community_id, code=cluster_id).values_list("policy", flat=True).first()
+        Cluster.objects.filter(community__code=community_id, code=cluster_id)
+        .values_list("policy", flat=True)
+        .first()
     )
     if not policy:
         return HttpResponse(b"", content_type="application/json")

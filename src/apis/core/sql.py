@@ -14,7 +14,9 @@ def _prepared(model: type[models.Model], columns: Sequence[str], rows: Sequence[
     fields = [model._meta.get_field(column) for column in columns]
     params = []
     for row in rows:
-        params.extend(field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True))
+        params.extend(
+            field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True)
+        )
     return params
 
 

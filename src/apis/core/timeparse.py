@@ -38,10 +38,7 @@ def parse_apis_time(value: object) -> datetime | None:
     if text in PLACEHOLDERS:
         return None
     match = _APIS_LOCAL.match(text)
-    if match:
-        parsed = datetime(*map(int, match.groups()))
-    else:
-        parsed = parse_iso(text)
+    parsed = datetime(*map(int, match.groups())) if match else parse_iso(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=local_zone())
     return parsed.astimezone(UTC)

@@ -26,7 +26,9 @@ class Deal(models.Model):
             models.UniqueConstraint(fields=["community_id", "cluster_id", "deal_id"], name="deal_unique_id")
         ]
         indexes = [
-            models.Index(fields=["community_id", "cluster_id", "create_datetime"], name="deal_cluster_created"),
+            models.Index(
+                fields=["community_id", "cluster_id", "create_datetime"], name="deal_cluster_created"
+            ),
             models.Index(fields=["community_id", "cluster_id", "report_time"], name="deal_cluster_reported"),
             models.Index(
                 fields=["community_id", "cluster_id", "discharge_unit_id", "create_datetime"],

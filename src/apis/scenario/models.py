@@ -47,7 +47,9 @@ class Choice(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["community_id", "cluster_id", "unit_id", "created"], name="choice_unit_created")
+            models.Index(
+                fields=["community_id", "cluster_id", "unit_id", "created"], name="choice_unit_created"
+            )
         ]
 
     def __str__(self) -> str:

@@ -26,7 +26,9 @@ class UnitData(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["community_id", "cluster_id", "dataset_id"], name="unitdata_cluster_dataset"),
+            models.Index(
+                fields=["community_id", "cluster_id", "dataset_id"], name="unitdata_cluster_dataset"
+            ),
             models.Index(fields=["community_id", "cluster_id", "unit_id", "time"], name="unitdata_unit_time"),
         ]
 
@@ -45,7 +47,9 @@ class ReportedUnit(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["community_id", "cluster_id", "unit_id"], name="reportedunit_unique")
+            models.UniqueConstraint(
+                fields=["community_id", "cluster_id", "unit_id"], name="reportedunit_unique"
+            )
         ]
 
     def __str__(self) -> str:

@@ -6,50 +6,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Community',
+            name="Community",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=128, unique=True)),
-                ('name', models.CharField(max_length=128)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=128, unique=True)),
+                ("name", models.CharField(max_length=128)),
             ],
             options={
-                'verbose_name_plural': 'communities',
-                'ordering': ['code'],
+                "verbose_name_plural": "communities",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Cluster',
+            name="Cluster",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=128)),
-                ('name', models.CharField(max_length=128)),
-                ('policy', models.TextField(blank=True, default='', validators=[apis.community.models.validate_json_object])),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='clusters', to='community.community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=128)),
+                ("name", models.CharField(max_length=128)),
+                (
+                    "policy",
+                    models.TextField(
+                        blank=True, default="", validators=[apis.community.models.validate_json_object]
+                    ),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="clusters",
+                        to="community.community",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['community__code', 'code'],
+                "ordering": ["community__code", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=128)),
-                ('name', models.CharField(max_length=128)),
-                ('available_from', models.DateTimeField(blank=True, null=True)),
-                ('available_to', models.DateTimeField(blank=True, null=True)),
-                ('cluster', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='units', to='community.cluster')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=128)),
+                ("name", models.CharField(max_length=128)),
+                ("available_from", models.DateTimeField(blank=True, null=True)),
+                ("available_to", models.DateTimeField(blank=True, null=True)),
+                (
+                    "cluster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="community.cluster",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cluster__community__code', 'cluster__code', 'code'],
+                "ordering": ["cluster__community__code", "cluster__code", "code"],
             },
         ),
     ]

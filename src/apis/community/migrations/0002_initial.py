@@ -5,26 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('community', '0001_initial'),
+        ("community", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='unit',
-            name='users',
-            field=models.ManyToManyField(blank=True, related_name='units', to=settings.AUTH_USER_MODEL),
+            model_name="unit",
+            name="users",
+            field=models.ManyToManyField(blank=True, related_name="units", to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddConstraint(
-            model_name='cluster',
-            constraint=models.UniqueConstraint(fields=('community', 'code'), name='cluster_unique_code'),
+            model_name="cluster",
+            constraint=models.UniqueConstraint(fields=("community", "code"), name="cluster_unique_code"),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('cluster', 'code'), name='unit_unique_code'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(fields=("cluster", "code"), name="unit_unique_code"),
         ),
     ]
