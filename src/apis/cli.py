@@ -1,4 +1,4 @@
-"""The ``apis`` command: ``demo``, ``serve`` and ``manage`` (Django's manage.py)."""
+"""The ``apis`` command: ``demo``, ``serve``, ``manage`` (Django's manage.py) and long-running programs."""
 
 import argparse
 import os
@@ -56,13 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--threads", type=int, default=1, help="threads per worker")
 
     commands.add_parser("manage", help="Django's manage.py", add_help=False)
+    for name, text in DJANGO_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False)
     return parser
+
+
+# Long-running programs that are management commands; ``apis NAME ARGS`` is ``apis manage NAME ARGS``.
+DJANGO_COMMANDS = {
+    "logcollector": "receive APIS log lines over UDP and store them (apis-log)",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["manage"]:
         manage(argv[1:])
+        return
+    if argv[:1] and argv[0] in DJANGO_COMMANDS:
+        manage(argv)
         return
     args = _parser().parse_args(argv)
     if args.command == "serve":

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "apis.deal",
     "apis.scenario",
     "apis.ingest",
+    "apis.apis_log",
     "apis.demo",
 ]
 
