@@ -64,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 # Long-running programs that are management commands; ``apis NAME ARGS`` is ``apis manage NAME ARGS``.
 DJANGO_COMMANDS = {
     "logcollector": "receive APIS log lines over UDP and store them (apis-log)",
+    "jobs": "monitoring, downtime extraction, mail delivery and retention (--once: one round)",
 }
 
 

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "apis.scenario",
     "apis.ingest",
     "apis.apis_log",
+    "apis.monitoring",
+    "apis.downtime",
     "apis.demo",
 ]
 
@@ -129,6 +131,40 @@ DEAL_LIVE_TOLERANCE_SEC = env_int("APIS_DEAL_LIVE_TOLERANCE_SEC", 300)
 # Throttling of failed logins and of the credential-carrying misc endpoints.
 LOGIN_FAILURE_LIMIT = env_int("APIS_LOGIN_FAILURE_LIMIT", 10)
 LOGIN_FAILURE_WINDOW_SEC = env_int("APIS_LOGIN_FAILURE_WINDOW_SEC", 300)
+
+# Monitoring (``apis jobs``): the six job types of the original, each with its own interval.
+MONITORING_JOB_TYPES = (
+    "apis_main_alive",
+    "apis_ccc_alive",
+    "grid_master_alive",
+    "apis_main_severe",
+    "apis_ccc_severe",
+    "apis_log_severe",
+)
+MONITORING_INTERVAL_SEC = env_int("APIS_MONITORING_INTERVAL_SEC", 60)
+# Per-type override: APIS_MONITORING_INTERVAL_SEC_APIS_MAIN_ALIVE=300 and so on.
+MONITORING_INTERVALS = {
+    job_type: env_int(f"APIS_MONITORING_INTERVAL_SEC_{job_type.upper()}", MONITORING_INTERVAL_SEC)
+    for job_type in MONITORING_JOB_TYPES
+}
+THREAD_BLOCKING_LIMIT_MSEC = env_int("APIS_THREAD_BLOCKING_LIMIT_MSEC", 300_000)
+
+# Downtime extraction and log retention (also run by ``apis jobs``).
+DOWNTIME_INTERVAL_SEC = env_int("APIS_DOWNTIME_INTERVAL_SEC", 300)
+DATA_LOSS_TOLERANCE_SEC = env_int("APIS_DATA_LOSS_TOLERANCE_SEC", 120)
+LOG_RETENTION_DAYS = env_int("APIS_LOG_RETENTION_DAYS", 365)
+
+# Failure notification e-mail.
+NOTIFY_TO = env_list("APIS_NOTIFY_TO", ["nobody@example.com"])
+NOTIFY_FROM = env_str("APIS_NOTIFY_FROM", "apis-service-center@localhost")
+DEFAULT_FROM_EMAIL = NOTIFY_FROM
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = env_str("APIS_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("APIS_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("APIS_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("APIS_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("APIS_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("APIS_EMAIL_TIMEOUT_SEC", 30)
 
 LOGGING = {
     "version": 1,

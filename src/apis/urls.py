@@ -6,6 +6,8 @@ from django.urls import include, path
 from apis.community import urls as community
 from apis.core import views as core_views
 from apis.deal import urls as deal
+from apis.downtime import urls as downtime
+from apis.monitoring import urls as monitoring
 from apis.scenario import urls as scenario
 from apis.unit_data import urls as unit_data
 
@@ -14,6 +16,8 @@ staff = [
     path("community/", include(community.staff)),
     path("unitData/", include(unit_data.staff)),
     path("deal/", include(deal.staff)),
+    path("downtime/", include(downtime.staff)),
+    path("monitoring/", include(monitoring.staff)),
 ]
 resident = [
     path("client.js", core_views.client_js, {"role": "resident"}),
