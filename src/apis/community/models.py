@@ -27,7 +27,7 @@ def validate_json_object(value: str) -> None:
         return
     try:
         parsed = json.loads(value)
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ValidationError(f"not valid JSON: {exc}") from None
     if not isinstance(parsed, dict):
         raise ValidationError("must be a JSON object")

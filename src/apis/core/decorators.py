@@ -4,6 +4,7 @@ The HTTP method is checked first (405), then the login, the role, the parameters
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apis.community.models import Cluster, Unit
 from apis.core import throttle
 from apis.core.http import bad_request, forbidden, text
+from apis.core.timeparse import parse_query_datetime
 
 View = Callable[..., HttpResponse]
 
@@ -23,6 +25,24 @@ def param(request: HttpRequest, name: str) -> str:
     """A request parameter: the form body of a POST first, then the query string."""
     value = request.POST.get(name, "") if request.method == "POST" else ""
     return value or request.GET.get(name, "")
+
+
+PERIOD_PARAMS = ("datetimeFrom", "datetimeTo")
+
+
+def query_period(request: HttpRequest) -> tuple[datetime | None, datetime | None] | HttpResponse:
+    """The optional ``datetimeFrom``/``datetimeTo`` of a request, or the 400 answer for bad values."""
+    values: list[datetime | None] = []
+    for name in PERIOD_PARAMS:
+        raw = param(request, name)
+        try:
+            values.append(parse_query_datetime(raw) if raw else None)
+        except (ValueError, OverflowError):
+            return bad_request(f"invalid {name} : {raw} (expected ISO 8601, e.g. 2020-01-01T00:00:00Z)")
+    start, end = values
+    if start and end and end <= start:
+        return bad_request("“datetimeTo” should be greater than “datetimeFrom”")
+    return start, end
 
 
 def api(*methods: str, legacy_get: bool = False) -> Callable[[View], View]:

@@ -6,6 +6,7 @@ from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
 from apis.core import throttle
@@ -71,5 +72,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return forbidden(f"CSRF verification failed : {reason}")
 
 
+@api("GET")
 def client_js(request: HttpRequest, role: str) -> HttpResponse:
-    raise NotImplementedError("placeholder until the client.js work lands")
+    """The dependency-free JavaScript client of a role (``staff`` or ``resident``)."""
+    return render(
+        request, "apis/client.js", {"role": role}, content_type="application/javascript; charset=utf-8"
+    )

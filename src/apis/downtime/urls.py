@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Paths under ``/api/staff/downtime/``."""
 
-staff: list = []
+from django.urls import path
+
+from apis.downtime import views
+
+staff: list = [
+    path("unitIdList", views.unit_id_list),
+    path("list", views.downtime_list),
+    path("availability", views.availability),
+]

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Ingest endpoints under ``/api/ccc/``, with the token in the header or in the path."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apis.ingest import views
+
+urlpatterns = [
+    path("unitData", views.unit_data),
+    path("deal", views.deal),
+    path("t/<str:token>/unitData", views.unit_data),
+    path("t/<str:token>/deal", views.deal),
+]

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-resident: list = []
-misc: list = []
+from apis.scenario import views
+
+resident = [
+    path("availableList", views.available_list),
+    path("current", views.current),
+    path("choose", views.choose),
+]
+misc = [
+    path("currentData", views.current_data),
+    path("update", views.update),
+]

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+"""Paths under ``/api/staff/unitData/`` and ``/api/resident/unitData/``."""
 
-staff: list = []
-resident: list = []
+from django.urls import path
+
+from apis.unit_data import views
+
+staff: list = [
+    path("unitIdList", views.unit_id_list),
+    path("latestSet", views.staff_latest_set),
+]
+resident: list = [
+    path("latestSet", views.resident_latest_set),
+]

@@ -1,0 +1,119 @@
+"""Downtime extraction speed: one million new unit-data rows, inserted in bulk inside the database
+(1,000 units reporting every 30 s for 1,000 cycles, with mode changes and gaps), then extracted by passes
+until caught up."""
+
+import os
+import sys
+import time
+
+COMMUNITY = "bench-downtime"
+UNITS = 1_000
+CYCLES = 1_000
+
+# One statement for SQLite and PostgreSQL: a recursive counter n = cycle * UNITS + unit; 100 clusters of 10
+# units; every 97th (cycle, unit) pair is heteronomous for 3 cycles; units 0, 50, … jump 10 min at cycle 500.
+INSERT = """
+INSERT INTO {table} (community_id, cluster_id, unit_id, dataset_id, time, effective_mode, data)
+WITH RECURSIVE counter(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM counter WHERE n < {last})
+SELECT '{community}',
+       'k' || CAST((n % {units}) / 10 AS TEXT),
+       'B' || CAST(n % {units} AS TEXT),
+       {epoch_ms} + (n / {units}) * 30000,
+       {time},
+       CASE WHEN ((n / {units}) + (n % {units})) % 97 < 3 THEN 'heteronomous' ELSE 'autonomous' END,
+       '{{}}'
+FROM counter ORDER BY n
+"""
+SECONDS = "((n / {units}) * 30 + CASE WHEN n / {units} >= 500 AND n % 50 = 0 THEN 600 ELSE 0 END)"
+TIME = {
+    "postgresql": "TIMESTAMPTZ '2026-01-01 00:00:00+00' + {seconds} * INTERVAL '1 second'",
+    "sqlite": "datetime('2026-01-01 00:00:00', '+' || {seconds} || ' seconds')",
+}
+EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+
+
+def _django(database_url: str) -> None:
+    os.environ.update(
+        APIS_DATABASE_URL=database_url, APIS_SECRET_KEY=os.environ.get("APIS_SECRET_KEY") or "bench"
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _insert_unit_data() -> float:
+    """Insert UNITS × CYCLES rows with one statement; returns its duration in seconds."""
+    from django.db import connection, transaction
+
+    from apis.unit_data.models import UnitData
+
+    seconds = SECONDS.format(units=UNITS)
+    sql = INSERT.format(
+        table=connection.ops.quote_name(UnitData._meta.db_table),
+        community=COMMUNITY,
+        last=UNITS * CYCLES - 1,
+        units=UNITS,
+        epoch_ms=EPOCH_MS,
+        time=TIME[connection.vendor].format(seconds=seconds),
+    )
+    start = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql)
+    return time.perf_counter() - start
+
+
+def _delete_bench_rows() -> None:
+    from apis.downtime.models import Downtime, DowntimeStatus
+    from apis.unit_data.models import UnitData
+
+    for model in (UnitData, Downtime, DowntimeStatus):
+        model.objects.filter(community_id=COMMUNITY).delete()
+
+
+def _extract_all() -> tuple[int, int]:
+    """Run passes until one finds nothing new; returns (rows, passes that processed rows)."""
+    from apis.downtime.extract import extract_pass
+
+    rows = passes = 0
+    while processed := extract_pass():
+        rows += processed
+        passes += 1
+    return rows, passes
+
+
+def run_benchmark(database_url: str) -> str:
+    """Measure and return a markdown section."""
+    _django(database_url)
+    from django.db import connection
+
+    from apis.downtime.extract import CHUNK_ROWS, MAX_ROWS_PER_PASS
+    from apis.downtime.models import Downtime
+
+    _delete_bench_rows()
+    _extract_all()  # rows stored before the benchmark are not part of it
+    insert_seconds = _insert_unit_data()
+    start = time.perf_counter()
+    rows, passes = _extract_all()
+    seconds = time.perf_counter() - start
+    downtimes = Downtime.objects.filter(community_id=COMMUNITY).count()
+    _delete_bench_rows()
+    return "\n".join(
+        [
+            "| database | new unit-data rows | passes | downtimes found | seconds | rows/s |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| {connection.vendor} | {rows:,} | {passes} | {downtimes:,} | {seconds:,.1f} "
+            f"| {rows / seconds:,.0f} |",
+            "",
+            f"{UNITS:,} units × {CYCLES:,} cycles inserted in one statement inside the database "
+            f"({insert_seconds:,.1f} s); passes of at most {MAX_ROWS_PER_PASS:,} rows in transactions of "
+            f"{CHUNK_ROWS:,} rows.",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(run_benchmark(sys.argv[1] if len(sys.argv) > 1 else os.environ["APIS_DATABASE_URL"]))

@@ -1,0 +1,112 @@
+"""Ingest throughput: unit records/s through ``apis serve`` from concurrent clients, against two baselines
+measured in the same run on the same database: the same reports stored one transaction per report
+(``parse_unit_data`` + ``store_unit_data``, i.e. the same database work without HTTP), and all rows in one
+multi-row bulk insert in one transaction."""
+
+import threading
+import time
+
+import httpx
+from django.conf import settings
+
+from data import client_reports, encoded
+from server import failure
+
+CLIENTS = 8
+
+
+def _clear(community: str, cluster: str) -> None:
+    from apis.unit_data.models import ReportedUnit, UnitData
+
+    for model in (UnitData, ReportedUnit):
+        model.objects.filter(community_id=community, cluster_id=cluster).delete()
+
+
+def _stored(community: str, cluster: str) -> int:
+    from apis.unit_data.models import UnitData
+
+    return UnitData.objects.filter(community_id=community, cluster_id=cluster).count()
+
+
+def _post_concurrently(url: str, token: str, bodies: list[list[bytes]]) -> float:
+    """Each client posts its bodies one after another; returns seconds from the common start to the last
+    answer. Raises on any answer but 200."""
+    errors: list[str] = []
+    start = threading.Barrier(len(bodies) + 1)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def client(own: list[bytes]) -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=120) as http:
+            start.wait()
+            for body in own:
+                answer = http.post("/api/ccc/unitData", content=body)
+                if answer.status_code != 200:
+                    errors.append(failure(answer))
+                    return
+
+    threads = [threading.Thread(target=client, args=(own,)) for own in bodies]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise RuntimeError(f"/api/ccc/unitData answered {errors[0]}")
+    return elapsed
+
+
+def _per_report(community: str, cluster: str, reports: list[list[list[dict]]]) -> float:
+    from apis.ingest.parse import parse_unit_data
+
+    from apis.unit_data.store import store_unit_data
+
+    began = time.perf_counter()
+    for client in reports:
+        for items in client:
+            store_unit_data(parse_unit_data(items, community, cluster))
+    return time.perf_counter() - began
+
+
+def _bulk(community: str, cluster: str, reports: list[list[list[dict]]]) -> float:
+    from apis.ingest.parse import parse_unit_data
+
+    from apis.unit_data.store import store_unit_data
+
+    records = [
+        r for client in reports for items in client for r in parse_unit_data(items, community, cluster)
+    ]
+    began = time.perf_counter()
+    store_unit_data(records)
+    return time.perf_counter() - began
+
+
+def run_ingest(url: str, token: str, community: str, cluster: str, units: int, per_client: int) -> dict:
+    """Measure one report size; returns records, the three rates (records/s) and the two ratios."""
+    zone = settings.APIS_TIME_ZONE
+    _clear(community, cluster)
+    _post_concurrently(url, token, encoded(client_reports(community, cluster, units, CLIENTS, 1, 0, zone)))
+    _clear(community, cluster)
+    reports = client_reports(community, cluster, units, CLIENTS, per_client, 1, zone)
+    records = CLIENTS * per_client * units
+    http_seconds = _post_concurrently(url, token, encoded(reports))
+    if (stored := _stored(community, cluster)) != records:
+        raise RuntimeError(f"{stored} of {records} records stored through HTTP")
+    seconds = {"http": http_seconds}
+    for name, work in (("per_report", _per_report), ("bulk", _bulk)):
+        _clear(community, cluster)
+        seconds[name] = work(community, cluster, reports)
+        if (stored := _stored(community, cluster)) != records:
+            raise RuntimeError(f"{stored} of {records} records stored by the {name} baseline")
+    _clear(community, cluster)
+    rates = {name: records / value for name, value in seconds.items()}
+    return {
+        "units": units,
+        "clients": CLIENTS,
+        "reports": CLIENTS * per_client,
+        "records": records,
+        "rates": rates,
+        "ratio_per_report": rates["http"] / rates["per_report"],
+        "ratio_bulk": rates["http"] / rates["bulk"],
+    }

@@ -1,0 +1,117 @@
+"""``make bench``: the speed targets of issue 2 on PostgreSQL and on SQLite, written to docs/benchmarks.md.
+
+Each database is created fresh for the run (PostgreSQL ``apis_bench`` on the given server, SQLite
+``var/bench/apis-bench.sqlite3``), migrated with ``apis manage migrate``, measured by ``bench/suite.py`` in
+its own process (which starts ``apis serve`` on a free loopback port and stops it), then dropped.
+Traffic goes only to 127.0.0.1.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+
+import report
+
+ROOT = Path(__file__).resolve().parent.parent
+APIS = str(Path(sys.executable).with_name("apis"))
+BENCH_DATABASE = "apis_bench"
+WORK = ROOT / "var" / "bench"
+
+NOTES = [
+    "How it is measured:",
+    "",
+    "- **Ingest**: 8 client threads each post a fixed number of reports (documents of the apis-ccc shape, "
+    "every report its own `datasetId`) to `POST /api/ccc/unitData` with a Bearer token, one after another; "
+    "rate = records stored / time from the common start to the last answer (after a warm-up round). "
+    "Baselines on the same database in the same run, without HTTP: *per-report transactions* = the same "
+    "reports stored one by one by one process (`parse_unit_data` + `store_unit_data`, one transaction each, "
+    "parsing included); *one bulk insert* = all rows already parsed, stored by one `store_unit_data` call "
+    "(multi-row INSERTs, one transaction). The target (issue 2) is the ratio to the bulk insert.",
+    "- **Reads**: one logged-in staff session sends sequential GETs; unit data is generated inside the "
+    "database (clusters × 4 units × 30-second cycles, one deal per 40 cycles, `ReportedUnit` rows, 3 live "
+    "deals in the queried cluster), first the small table, measured, then grown to the large one and "
+    "measured again; statistics refreshed after each load (`ANALYZE`).",
+    "- The clients, the server workers and the database share the same machine.",
+]
+
+
+def _postgres_url(server_url: str, name: str) -> str:
+    return urlsplit(server_url)._replace(path=f"/{name}").geturl()
+
+
+def _postgres(server_url: str, statement: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        row = connection.execute(statement).fetchone() if statement.startswith("SHOW") else None
+        if row is None:
+            connection.execute(statement)
+        return row[0] if row else ""
+
+
+def _sqlite_files(path: Path) -> list[Path]:
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _run_suite(database_url: str, quick: bool) -> dict:
+    env = dict(os.environ)
+    env.update(
+        APIS_DATABASE_URL=database_url,
+        APIS_SECRET_KEY=secrets.token_urlsafe(40),
+        APIS_ALLOWED_HOSTS="127.0.0.1",
+        APIS_DEBUG="",
+    )
+    subprocess.run([APIS, "manage", "migrate", "--verbosity", "0"], env=env, check=True)
+    result = WORK / f"{urlsplit(database_url).scheme}.json"
+    command = [sys.executable, str(ROOT / "bench" / "suite.py"), "--result", str(result)]
+    subprocess.run(command + (["--quick"] if quick else []), env=env, check=True)
+    return json.loads(result.read_text())
+
+
+def main() -> None:
+    """Run the suite on each database and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--postgres", required=True, help="URL of a PostgreSQL server database (to connect to)"
+    )
+    parser.add_argument("--only", choices=("postgresql", "sqlite"), help="one database only")
+    parser.add_argument("--quick", action="store_true", help="small sizes, to try the script out")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    runs = []
+    if args.only in (None, "postgresql"):
+        _postgres(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+        _postgres(args.postgres, f"CREATE DATABASE {BENCH_DATABASE}")
+        try:
+            runs.append(_run_suite(_postgres_url(args.postgres, BENCH_DATABASE), args.quick))
+        finally:
+            _postgres(args.postgres, f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    if args.only in (None, "sqlite"):
+        path = WORK / "apis-bench.sqlite3"
+        for file in _sqlite_files(path):
+            file.unlink(missing_ok=True)
+        try:
+            runs.append(_run_suite(f"sqlite:///{path}", args.quick))
+        finally:
+            for file in _sqlite_files(path):
+                file.unlink(missing_ok=True)
+    command = shlex.join([".venv/bin/python", "bench/run.py", *sys.argv[1:]])
+    machine = report.machine(_postgres(args.postgres, "SHOW server_version"))
+    notes = NOTES + (
+        ["", "**Quick run (`--quick`): small sizes, figures not meaningful.**"] if args.quick else []
+    )
+    args.output.write_text(report.render(machine, command, time.perf_counter() - began, runs, notes))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

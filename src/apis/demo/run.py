@@ -1,0 +1,110 @@
+"""``apis demo``: a fresh SQLite database under ``./var/demo/`` with the demo registry, an ingest token and
+a synthetic history, then the web server on 127.0.0.1:8000."""
+
+import contextlib
+import os
+import secrets
+from pathlib import Path
+
+DEMO_DIR = Path("var") / "demo"
+COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
+LOGINS = (
+    "admin/admin (staff)",
+    "e001/e001",
+    "e002/e002",
+    "e003/e003",
+    "e004/e004",
+    "nonresident/nonresident",
+)
+
+
+def _secret_key(directory: Path) -> str:
+    """The demo's secret key, generated on the first run and kept (mode 0600) in ``secret_key``."""
+    path = directory / "secret_key"
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+def _configure(directory: Path) -> Path:
+    """Point the settings at a new, empty demo database; must run before ``django.setup()``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "apis.sqlite3"
+    for stale in (database, database.with_name("apis.sqlite3-wal"), database.with_name("apis.sqlite3-shm")):
+        stale.unlink(missing_ok=True)
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "apis.settings",
+            "APIS_DATABASE_URL": f"sqlite:///{database}",
+            "APIS_SECRET_KEY": _secret_key(directory),
+            "APIS_DEBUG": "0",
+            "APIS_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "APIS_VAR_DIR": str(directory),
+        }
+    )
+    return database
+
+
+def _prepare(days: int) -> str:
+    """Migrate, load ``apis-demo``, issue an ingest token and generate the history; returns the token."""
+    from django.core.management import call_command
+
+    from apis.community.models import Cluster
+    from apis.demo.history import HistorySpec, default_end, generate_history
+    from apis.ingest.models import IngestToken
+
+    call_command("migrate", verbosity=0)
+    call_command("loaddata", "apis-demo", verbosity=0)
+    cluster = Cluster.objects.get(community__code=COMMUNITY, code=CLUSTER)
+    _, token = IngestToken.issue(cluster, label="apis demo")
+    print(f"generating {days} day(s) of history for {COMMUNITY}/{CLUSTER} (E001…E004) …", flush=True)
+    summary = generate_history(HistorySpec(end=default_end(), days=days, clusters=1, units=4))
+    print(f"stored {summary.rows} unit-data rows and {summary.deals} deals in {summary.seconds:.1f} s")
+    return token
+
+
+def _summary(bind: str, token: str, database: Path) -> str:
+    base = f"http://{bind}"
+    query = f"communityId={COMMUNITY}&clusterId={CLUSTER}"
+    return "\n".join(
+        [
+            "",
+            "APIS Service Center demo",
+            f"  admin:      {base}/admin/",
+            f"  outline:    {base}/api/staff/community/outline",
+            f"  latestSet:  {base}/api/staff/unitData/latestSet?{query}",
+            f"  liveList:   {base}/api/staff/deal/liveList?{query}",
+            f"  logins:     {', '.join(LOGINS)}",
+            f"  ingest token for {COMMUNITY}/{CLUSTER}:",
+            f"    {token}",
+            f"  ingest with a header ('Authorization: Bearer {token}'):",
+            f"    POST {base}/api/ccc/unitData   POST {base}/api/ccc/deal",
+            "  ingest with the token in the URI (for the Java apis-ccc):",
+            f"    POST {base}/api/ccc/t/{token}/unitData",
+            f"    POST {base}/api/ccc/t/{token}/deal",
+            f"  database:   {database}",
+            "",
+        ]
+    )
+
+
+def run_demo(bind: str = "127.0.0.1:8000", days: int = 7, serve: bool = True) -> None:
+    """Prepare a fresh demo under ``./var/demo/`` and, with ``serve``, run the server until Ctrl-C."""
+    database = _configure(DEMO_DIR.resolve())
+    import django
+
+    django.setup()
+    token = _prepare(days)
+    print(_summary(bind, token, database), flush=True)
+    if not serve:
+        return
+    from django.db import connections
+
+    from apis.cli import serve as serve_web
+
+    connections.close_all()  # gunicorn forks its workers; they open their own connections
+    print(f"serving on http://{bind}/ (Ctrl-C stops)", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_web(bind, workers=2)

@@ -1,0 +1,65 @@
+"""Staff downtime API (reference §5.5) and the server-side availability (docs/availability.md)."""
+
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from apis.core.decorators import PERIOD_PARAMS, api, param, query_period, staff_cluster
+from apis.core.http import bad_request, json_response, streamed_json_array
+from apis.core.timeparse import iso_z
+from apis.downtime.availability import cluster_availability
+from apis.downtime.models import Downtime, DowntimeStatus
+
+
+@api("GET")
+@staff_cluster
+def unit_id_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """Units the extraction has processed at least one sample of, sorted."""
+    statuses = DowntimeStatus.objects.filter(community_id=community_id, cluster_id=cluster_id)
+    return json_response(list(statuses.order_by("unit_id").values_list("unit_id", flat=True)))
+
+
+def _downtime_json(row: tuple) -> dict:
+    community_id, cluster_id, unit_id, down, recovery = row
+    return {
+        "communityId": community_id,
+        "clusterId": cluster_id,
+        "unitId": unit_id,
+        "downDateTime": iso_z(down),
+        "recoveryDateTime": iso_z(recovery),
+    }
+
+
+@api("GET")
+@staff_cluster
+def downtime_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """Downtimes of the cluster (or of ``unitId``) overlapping the period, streamed in time order."""
+    period = query_period(request)
+    if isinstance(period, HttpResponse):
+        return period
+    start, end = period
+    rows = Downtime.objects.filter(community_id=community_id, cluster_id=cluster_id)
+    unit_id = param(request, "unitId")
+    if unit_id:
+        rows = rows.filter(unit_id=unit_id)
+    if start:
+        rows = rows.filter(Q(recovery_datetime__isnull=True) | Q(recovery_datetime__gte=start))
+    if end:
+        rows = rows.filter(down_datetime__lt=end)
+    rows = rows.order_by("down_datetime", "unit_id", "pk").values_list(
+        "community_id", "cluster_id", "unit_id", "down_datetime", "recovery_datetime"
+    )
+    return streamed_json_array(_downtime_json(row) for row in rows.iterator(chunk_size=2000))
+
+
+@api("GET")
+@staff_cluster
+def availability(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """Per-unit and cluster availability over ``[datetimeFrom, datetimeTo)`` (both required)."""
+    if not all(param(request, name) for name in PERIOD_PARAMS):
+        return bad_request("no param : " + ", ".join(PERIOD_PARAMS))
+    period = query_period(request)
+    if isinstance(period, HttpResponse):
+        return period
+    start, end = period
+    return json_response(cluster_availability(community_id, cluster_id, start, end, timezone.now()))

@@ -1,0 +1,101 @@
+"""Staff monitoring API (reference §5.6): failures of a cluster and per-cluster job activation."""
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from apis.core.decorators import api, mutating, param, query_period, staff_cluster
+from apis.core.http import bad_request, json_response, streamed_json_array, text
+from apis.monitoring.lifecycle import close_deactivated
+from apis.monitoring.models import Failure, JobSetting
+
+FAILURE_FIELDS = (
+    "id",
+    "type",
+    "community_id",
+    "cluster_id",
+    "program_id",
+    "unit_id",
+    "detected",
+    "closed",
+    "description",
+    "close_reason",
+)
+
+
+def _failures(community_id: str, cluster_id: str):
+    return Failure.objects.filter(community_id=community_id, cluster_id=cluster_id).order_by("detected", "pk")
+
+
+@api("GET")
+@staff_cluster
+def failure_open_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """The open failures of the cluster, oldest first."""
+    rows = _failures(community_id, cluster_id).filter(closed__isnull=True).values(*FAILURE_FIELDS)
+    return json_response(list(rows))
+
+
+@api("GET")
+@staff_cluster
+def failure_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """Failures overlapping ``[datetimeFrom, datetimeTo)`` (each optional), streamed oldest first."""
+    period = query_period(request)
+    if isinstance(period, HttpResponse):
+        return period
+    start, end = period
+    rows = _failures(community_id, cluster_id)
+    if start:
+        rows = rows.filter(Q(closed__isnull=True) | Q(closed__gte=start))
+    if end:
+        rows = rows.filter(detected__lt=end)
+    return streamed_json_array(rows.values(*FAILURE_FIELDS).iterator(chunk_size=2000))
+
+
+@api("GET")
+@staff_cluster
+def job_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """The six job types in their fixed order with their activation (no setting: inactive)."""
+    active = dict(
+        JobSetting.objects.filter(community_id=community_id, cluster_id=cluster_id).values_list(
+            "type", "is_active"
+        )
+    )
+    types = settings.MONITORING_JOB_TYPES
+    return json_response([{"type": name, "isActive": active.get(name, False)} for name in types])
+
+
+def _job_type(request: HttpRequest) -> str | HttpResponse:
+    job_type = param(request, "type")
+    if not job_type:
+        return bad_request("no param : type")
+    if job_type not in settings.MONITORING_JOB_TYPES:
+        return bad_request(f"unknown type : {job_type}")
+    return job_type
+
+
+@mutating
+@staff_cluster
+def job_activate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """Activate a job type for the cluster."""
+    job_type = _job_type(request)
+    if isinstance(job_type, HttpResponse):
+        return job_type
+    JobSetting.objects.update_or_create(
+        community_id=community_id, cluster_id=cluster_id, type=job_type, defaults={"is_active": True}
+    )
+    return text("ok")
+
+
+@mutating
+@staff_cluster
+def job_deactivate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
+    """Deactivate a job type for the cluster and close its open failures (reason ``job deactivated``)."""
+    job_type = _job_type(request)
+    if isinstance(job_type, HttpResponse):
+        return job_type
+    JobSetting.objects.filter(community_id=community_id, cluster_id=cluster_id, type=job_type).update(
+        is_active=False
+    )
+    close_deactivated(job_type, community_id, cluster_id, timezone.now())
+    return text("ok")
