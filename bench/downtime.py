@@ -6,6 +6,8 @@ import os
 import sys
 import time
 
+from django_env import setup_django
+
 COMMUNITY = "bench-downtime"
 UNITS = 1_000
 CYCLES = 1_000
@@ -30,19 +32,6 @@ TIME = {
     "sqlite": "datetime('2026-01-01 00:00:00', '+' || {seconds} || ' seconds')",
 }
 EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
-
-
-def _django(database_url: str) -> None:
-    os.environ.update(
-        APIS_DATABASE_URL=database_url, APIS_SECRET_KEY=os.environ.get("APIS_SECRET_KEY") or "bench"
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _insert_unit_data() -> float:
@@ -87,7 +76,7 @@ def _extract_all() -> tuple[int, int]:
 
 def run_benchmark(database_url: str) -> str:
     """Measure and return a markdown section."""
-    _django(database_url)
+    setup_django(database_url)
     from django.db import connection
 
     from apis.downtime.extract import CHUNK_ROWS, MAX_ROWS_PER_PASS

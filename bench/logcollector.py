@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from django_env import setup_django
+
 APIS = str(Path(sys.executable).with_name("apis"))
 LINE = (
     "[[[apis-main:E{unit:03d}]]] [vert.x-eventloop-thread-0] 2026-01-01T12:00:00.123+09:00 INFO "
@@ -25,11 +27,7 @@ def _env(database_url: str) -> dict[str, str]:
 
 
 def _django(database_url: str):
-    os.environ.update(_env(database_url))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
-    import django
-
-    django.setup()
+    setup_django(database_url)
     from apis.apis_log.models import ApisLog
 
     return ApisLog

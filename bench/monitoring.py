@@ -7,6 +7,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
+from django_env import setup_django
+
 COMMUNITY = "bench-monitoring"
 UNITS_PER_CLUSTER = 10
 LINES_PER_UNIT = 12
@@ -46,19 +48,6 @@ TIME = {
     "postgresql": "TIMESTAMPTZ '{base}' - {seconds} * INTERVAL '1 second'",
     "sqlite": "datetime('{base}', '-' || {seconds} || ' seconds')",
 }
-
-
-def _django(database_url: str) -> None:
-    os.environ.update(
-        APIS_DATABASE_URL=database_url, APIS_SECRET_KEY=os.environ.get("APIS_SECRET_KEY") or "bench"
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _base(now: datetime, vendor: str) -> str:
@@ -151,7 +140,7 @@ def _delete_bench_rows() -> None:
 
 def run_benchmark(database_url: str) -> str:
     """Measure and return a markdown section."""
-    _django(database_url)
+    setup_django(database_url)
     from django.db import connection
 
     _delete_bench_rows()
