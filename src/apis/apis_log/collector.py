@@ -19,6 +19,7 @@ from django.db import DatabaseError, connections, transaction
 
 from apis.apis_log.models import ApisLog
 from apis.apis_log.parse import LEVELS, level_value, parse_line
+from apis.core.sql import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,19 @@ MAX_DATAGRAM = 65535
 FLUSH_INTERVAL_SEC = 0.5
 BATCH_ROWS = 5000
 MAX_BACKOFF_SEC = 30.0
+INSERT_ROWS = 500  # rows per INSERT statement (under SQLite's bound-parameter limit)
+COLUMNS = (
+    "community_id",
+    "cluster_id",
+    "address",
+    "program_id",
+    "unit_id",
+    "thread",
+    "datetime",
+    "loglevel",
+    "loggername",
+    "message",
+)
 FINAL_FLUSH_TRIES = 3
 
 
@@ -169,7 +183,8 @@ class Collector:
             rows = [row for row in map(self._record, batch) if row is not None]
             try:
                 with transaction.atomic():
-                    ApisLog.objects.bulk_create(rows)
+                    for start in range(0, len(rows), INSERT_ROWS):
+                        insert_rows(ApisLog, COLUMNS, rows[start : start + INSERT_ROWS])
             except DatabaseError:
                 self._buffer.extendleft(reversed(batch))
                 raise
@@ -178,19 +193,16 @@ class Collector:
             self.stats.filtered += len(batch) - len(rows)
         return stored
 
-    def _record(self, item: tuple[bytes, str, datetime]) -> ApisLog | None:
+    def _record(self, item: tuple[bytes, str, datetime]) -> tuple | None:
+        """The row (in ``COLUMNS`` order) of one datagram, or ``None`` when it is filtered out."""
         payload, address, received = item
         text = payload.decode("utf-8", errors="replace").strip()
-        common = {
-            "community_id": self.config.community_id,
-            "cluster_id": self.config.cluster_id,
-            "address": address,
-        }
+        common = (self.config.community_id, self.config.cluster_id, address)
         line = parse_line(text)
         if line is None:
             if LEVELS["SEVERE"] < self.min_level:
                 return None
-            return ApisLog(datetime=received, loglevel="SEVERE", message=text, **common)
+            return (*common, None, None, None, received, "SEVERE", None, text)
         try:
             if level_value(line.level) < self.min_level:
                 return None
@@ -199,13 +211,13 @@ class Collector:
             return None
         if line.logger.startswith("org.mongodb."):
             return None
-        return ApisLog(
-            program_id=line.program,
-            unit_id=line.unit,
-            thread=line.thread,
-            datetime=line.datetime,
-            loglevel=line.level,
-            loggername=line.logger,
-            message=line.message,
-            **common,
+        return (
+            *common,
+            line.program,
+            line.unit,
+            line.thread,
+            line.datetime,
+            line.level,
+            line.logger,
+            line.message,
         )

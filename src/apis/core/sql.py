@@ -24,33 +24,34 @@ def insert_rows(
     model: type[models.Model],
     columns: Sequence[str],
     rows: Sequence[Sequence],
-    conflict: Sequence[str],
+    conflict: Sequence[str] = (),
     update: Sequence[str] = (),
     update_where: str = "",
 ) -> int:
     """Insert ``rows``; on a conflict on ``conflict`` do nothing, or update ``update`` columns from the
-    new row when ``update_where`` (SQL over ``{table}`` and ``excluded``) holds. Returns rows written."""
+    new row when ``update_where`` (SQL over ``{table}`` and ``excluded``) holds; no ``conflict``: a plain
+    INSERT. Returns rows written."""
     if not rows:
         return 0
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    names = [model._meta.get_field(column).column for column in columns]
-    placeholder = "(" + ", ".join(["%s"] * len(names)) + ")"
-    sql = (
-        f"INSERT INTO {table} ({', '.join(map(quote, names))}) VALUES "
-        + ", ".join([placeholder] * len(rows))
-        + f" ON CONFLICT ({', '.join(quote(model._meta.get_field(c).column) for c in conflict)}) "
+
+    def column(name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = f"INSERT INTO {table} ({', '.join(map(column, columns))}) VALUES " + ", ".join(
+        [placeholder] * len(rows)
     )
-    if update:
-        assignments = ", ".join(
-            f"{quote(model._meta.get_field(c).column)} = excluded.{quote(model._meta.get_field(c).column)}"
-            for c in update
-        )
-        sql += f"DO UPDATE SET {assignments}"
-        if update_where:
-            sql += " WHERE " + update_where.format(table=table)
-    else:
-        sql += "DO NOTHING"
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(map(column, conflict))}) "
+        if update:
+            assignments = ", ".join(f"{column(c)} = excluded.{column(c)}" for c in update)
+            sql += f"DO UPDATE SET {assignments}"
+            if update_where:
+                sql += " WHERE " + update_where.format(table=table)
+        else:
+            sql += "DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, _prepared(model, columns, rows))
         return cursor.rowcount
