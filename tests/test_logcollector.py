@@ -141,6 +141,15 @@ def test_unicast_datagrams_are_stored_with_the_collectors_community_and_cluster(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_datagram_with_a_nul_byte_is_stored_without_blocking_the_others():
+    running = Running()
+    running.send(MAIN_LINE.replace("uri : ", "uri : \x00"), CCC_LINE)
+    stats = running.stop()
+    assert stats.stored == 2
+    assert ApisLog.objects.filter(message="uri : \ufffd/get/unit/E001").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_lines_below_the_level_and_mongodb_driver_lines_are_dropped():
     running = Running(level="WARNING")
     fine = MAIN_LINE.replace(" INFO ", " FINE ")

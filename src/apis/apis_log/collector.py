@@ -19,7 +19,7 @@ from django.db import DatabaseError, connections, transaction
 
 from apis.apis_log.models import ApisLog
 from apis.apis_log.parse import LEVELS, level_value, parse_line
-from apis.core.sql import insert_rows
+from apis.core.sql import append_rows
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,6 @@ MAX_DATAGRAM = 65535
 FLUSH_INTERVAL_SEC = 0.5
 BATCH_ROWS = 5000
 MAX_BACKOFF_SEC = 30.0
-INSERT_ROWS = 500  # rows per INSERT statement (under SQLite's bound-parameter limit)
 COLUMNS = (
     "community_id",
     "cluster_id",
@@ -183,8 +182,7 @@ class Collector:
             rows = [row for row in map(self._record, batch) if row is not None]
             try:
                 with transaction.atomic():
-                    for start in range(0, len(rows), INSERT_ROWS):
-                        insert_rows(ApisLog, COLUMNS, rows[start : start + INSERT_ROWS])
+                    append_rows(ApisLog, COLUMNS, rows)
             except DatabaseError:
                 self._buffer.extendleft(reversed(batch))
                 raise
@@ -196,7 +194,8 @@ class Collector:
     def _record(self, item: tuple[bytes, str, datetime]) -> tuple | None:
         """The row (in ``COLUMNS`` order) of one datagram, or ``None`` when it is filtered out."""
         payload, address, received = item
-        text = payload.decode("utf-8", errors="replace").strip()
+        # NUL cannot be stored in PostgreSQL text; a forged datagram must not block the whole batch.
+        text = payload.decode("utf-8", errors="replace").replace("\x00", "\ufffd").strip()
         common = (self.config.community_id, self.config.cluster_id, address)
         line = parse_line(text)
         if line is None:
