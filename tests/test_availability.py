@@ -1,32 +1,15 @@
 """Server-side availability against hand-computed cases (docs/availability.md)."""
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from apis.community.models import Unit
 from apis.downtime.availability import cluster_availability
-from apis.downtime.models import Downtime
+from tests.downtimes import add, hours
 
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = 3600.0
 
 pytestmark = pytest.mark.django_db
-
-
-def hours(value: float) -> datetime:
-    return T0 + timedelta(hours=value)
-
-
-def add(unit: str, down: float, recovery: float | None = None, cluster: str = CLUSTER) -> None:
-    Downtime.objects.create(
-        community_id=COMMUNITY,
-        cluster_id=cluster,
-        unit_id=unit,
-        down_datetime=hours(down),
-        recovery_datetime=None if recovery is None else hours(recovery),
-    )
 
 
 def available(unit: str, start: float | None, end: float | None) -> None:

@@ -1,32 +1,18 @@
 """Staff downtime API (reference §5.5): unitIdList, list, the shared checks and the date errors."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from apis.downtime.models import Downtime, DowntimeStatus
+from tests.downtimes import T0, add, hours
 
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 URL = "/api/staff/downtime/"
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 ENDPOINTS = ["unitIdList", "list", "availability"]
 
 pytestmark = pytest.mark.django_db
-
-
-def hours(value: float) -> datetime:
-    return T0 + timedelta(hours=value)
-
-
-def add(unit: str, down: float, recovery: float | None = None, cluster: str = CLUSTER) -> None:
-    Downtime.objects.create(
-        community_id=COMMUNITY,
-        cluster_id=cluster,
-        unit_id=unit,
-        down_datetime=hours(down),
-        recovery_datetime=None if recovery is None else hours(recovery),
-    )
 
 
 def get(client, endpoint: str, **params):

@@ -1,7 +1,6 @@
 """Downtime extraction (reference §6): the original's rules, silent units, incremental and parallel runs."""
 
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from apis.community.models import Unit
 from apis.downtime.extract import extract_pass
 from apis.downtime.models import Downtime, DowntimeStatus, Watermark
 from apis.unit_data.store import UnitRecord, store_unit_data
+from tests.threads import in_thread
 
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -237,22 +237,6 @@ def test_a_backlog_spread_over_several_passes_gives_the_same_result_as_one_long_
 # Concurrent passes. SQLite's in-memory test database cannot be written by two threads at once (its table
 # locks fail instead of waiting), so on SQLite the threads use a migrated file database; every database
 # access of these tests therefore happens in worker threads.
-
-
-def in_thread(function: Callable[[], object]) -> object:
-    result: list = []
-
-    def target():
-        try:
-            result.append(function())
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    assert result, "the worker thread failed"
-    return result[0]
 
 
 @pytest.fixture

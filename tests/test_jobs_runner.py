@@ -7,10 +7,8 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -22,6 +20,7 @@ from apis.monitoring.models import Failure, JobSetting, Notification
 from apis.monitoring.scheduler import Job, claim, ensure_schedule, run_due
 from tests.test_monitoring_jobs import CLUSTER, COMMUNITY, log
 from tests.test_notifications import MailServer, free_port
+from tests.threads import in_thread
 
 APIS = str(Path(sys.executable).with_name("apis"))
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -61,23 +60,6 @@ def test_retention_deletes_only_records_older_than_the_retention_period(settings
     log("apis-main", "E001", "recent", ago=29 * 86400, now=T0)
     assert delete_expired_logs(T0, batch=2) == 5
     assert list(ApisLog.objects.values_list("message", flat=True)) == ["recent"]
-
-
-def in_thread(function: Callable[[], Any]) -> Any:
-    """Run database work on a fresh connection (the file database of ``live_database``)."""
-    result: list[Any] = []
-
-    def target() -> None:
-        try:
-            result.append(function())
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    assert result, "the database work failed"
-    return result[0]
 
 
 @pytest.fixture

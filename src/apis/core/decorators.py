@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -43,6 +44,16 @@ def query_period(request: HttpRequest) -> tuple[datetime | None, datetime | None
     if start and end and end <= start:
         return bad_request("“datetimeTo” should be greater than “datetimeFrom”")
     return start, end
+
+
+def overlapping(begin: str, end: str, start: datetime | None, stop: datetime | None) -> Q:
+    """Rows whose interval ``[begin, end)`` (``end`` null: still open) overlaps ``[start, stop)``."""
+    condition = Q()
+    if start:
+        condition &= Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": start})
+    if stop:
+        condition &= Q(**{f"{begin}__lt": stop})
+    return condition
 
 
 def api(*methods: str, legacy_get: bool = False) -> Callable[[View], View]:

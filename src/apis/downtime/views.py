@@ -1,10 +1,9 @@
 """Staff downtime API (reference §5.5) and the server-side availability (docs/availability.md)."""
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from apis.core.decorators import PERIOD_PARAMS, api, param, query_period, staff_cluster
+from apis.core.decorators import PERIOD_PARAMS, api, overlapping, param, query_period, staff_cluster
 from apis.core.http import bad_request, json_response, streamed_json_array
 from apis.core.timeparse import iso_z
 from apis.downtime.availability import cluster_availability
@@ -42,10 +41,7 @@ def downtime_list(request: HttpRequest, community_id: str, cluster_id: str) -> H
     unit_id = param(request, "unitId")
     if unit_id:
         rows = rows.filter(unit_id=unit_id)
-    if start:
-        rows = rows.filter(Q(recovery_datetime__isnull=True) | Q(recovery_datetime__gte=start))
-    if end:
-        rows = rows.filter(down_datetime__lt=end)
+    rows = rows.filter(overlapping("down_datetime", "recovery_datetime", start, end))
     rows = rows.order_by("down_datetime", "unit_id", "pk").values_list(
         "community_id", "cluster_id", "unit_id", "down_datetime", "recovery_datetime"
     )

@@ -1,11 +1,10 @@
 """Staff monitoring API (reference §5.6): failures of a cluster and per-cluster job activation."""
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from apis.core.decorators import api, mutating, param, query_period, staff_cluster
+from apis.core.decorators import api, mutating, overlapping, param, query_period, staff_cluster
 from apis.core.http import bad_request, json_response, streamed_json_array, text
 from apis.monitoring.lifecycle import close_deactivated
 from apis.monitoring.models import Failure, JobSetting
@@ -45,10 +44,7 @@ def failure_list(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
         return period
     start, end = period
     rows = _failures(community_id, cluster_id)
-    if start:
-        rows = rows.filter(Q(closed__isnull=True) | Q(closed__gte=start))
-    if end:
-        rows = rows.filter(detected__lt=end)
+    rows = rows.filter(overlapping("detected", "closed", start, end))
     return streamed_json_array(rows.values(*FAILURE_FIELDS).iterator(chunk_size=2000))
 
 
