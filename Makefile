@@ -34,8 +34,8 @@ postgres:
 	@scripts/postgres.sh
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check --no-cache src tests bench
+	$(BIN)/ruff format --no-cache --check src tests bench
 
 format: install
 	$(BIN)/ruff check --fix src tests bench

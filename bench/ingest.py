@@ -59,7 +59,6 @@ def _post_concurrently(url: str, token: str, bodies: list[list[bytes]]) -> float
 
 def _per_report(community: str, cluster: str, reports: list[list[list[dict]]]) -> float:
     from apis.ingest.parse import parse_unit_data
-
     from apis.unit_data.store import store_unit_data
 
     began = time.perf_counter()
@@ -71,7 +70,6 @@ def _per_report(community: str, cluster: str, reports: list[list[list[dict]]]) -
 
 def _bulk(community: str, cluster: str, reports: list[list[list[dict]]]) -> float:
     from apis.ingest.parse import parse_unit_data
-
     from apis.unit_data.store import store_unit_data
 
     records = [
