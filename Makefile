@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://apis:apis@127.0.0.1:5432/apis
 export APIS_SECRET_KEY ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(40))")
 
-.PHONY: install demo test test-sqlite test-postgres lint format bench postgres clean
+.PHONY: install demo test test-sqlite test-postgres lint format bench postgres chromium clean
 
 $(BIN)/apis: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(BIN)/apis
 demo: install
 	$(BIN)/apis demo
 
-test: install postgres lint
+test: install postgres chromium lint
 	$(BIN)/apis manage check --fail-level WARNING
 	$(BIN)/apis manage makemigrations --check --dry-run
 	$(MAKE) test-sqlite
@@ -32,6 +32,9 @@ test-postgres: install postgres
 
 postgres:
 	@scripts/postgres.sh
+
+chromium:
+	@scripts/chromium.sh
 
 lint: install
 	$(BIN)/ruff check --no-cache src tests bench

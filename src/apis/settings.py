@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "apis.monitoring",
     "apis.downtime",
     "apis.demo",
+    "apis.web",
+    "apis.ess",
+    "apis.importer",
 ]
 
 MIDDLEWARE = [
@@ -78,7 +81,6 @@ def _database(url: str) -> dict:
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server, the job runners and the collectors share the file; writers wait
         # for the lock instead of failing, and take it at BEGIN so they never deadlock on upgrade.
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",

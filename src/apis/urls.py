@@ -38,4 +38,6 @@ urlpatterns = [
     path("api/resident/", include(resident)),
     path("api/misc/", include(misc)),
     path("api/ccc/", include("apis.ingest.urls")),
+    path("api/ess/", include("apis.ess.urls")),
+    path("", include("apis.web.urls")),
 ]

@@ -2,11 +2,13 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
-from apis.community.models import Cluster
+from apis.community.models import Cluster, Community
 
 TOKEN_PREFIX = "apis_"
 
@@ -14,6 +16,18 @@ TOKEN_PREFIX = "apis_"
 def hash_token(token: str) -> str:
     """Tokens are random and long, so one SHA-256 is the right hash (no password stretching needed)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ``last_used`` is refreshed at most this often, so that a busy reporter does not write it on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenScope:
+    """What an active token may write: the unit data and deals of one cluster."""
+
+    community: str
+    cluster: str
 
 
 class IngestTokenQuerySet(models.QuerySet):
@@ -43,3 +57,33 @@ class IngestToken(models.Model):
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = cls.objects.create(cluster=cluster, label=label, token_hash=hash_token(token), hint=token[:12])
         return row, token
+
+    @classmethod
+    def authenticate(cls, token: str) -> TokenScope | None:
+        """The scope of the active token ``token``, or ``None``.
+
+        This runs on every report, so it is one hand-written SELECT (the ORM's query compilation cost more
+        than the database work) plus, at most once a minute, a conditional UPDATE of ``last_used`` that
+        concurrent requests of the same minute perform once.
+        """
+        now = timezone.now()
+        stale = connection.ops.adapt_datetimefield_value(now - LAST_USED_RESOLUTION)
+        quote = connection.ops.quote_name
+        token_table, cluster_table = quote(cls._meta.db_table), quote(Cluster._meta.db_table)
+        community_table = quote(Community._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.id, co.code, cl.code, (t.last_used IS NULL OR t.last_used < %s) "
+                f"FROM {token_table} t JOIN {cluster_table} cl ON cl.id = t.cluster_id "
+                f"JOIN {community_table} co ON co.id = cl.community_id "
+                f"WHERE t.token_hash = %s AND t.revoked IS NULL",
+                [stale, hash_token(token)],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        pk, community, cluster, used_long_ago = row
+        if used_long_ago:
+            stale_rows = models.Q(last_used__isnull=True) | models.Q(last_used__lt=now - LAST_USED_RESOLUTION)
+            cls.objects.filter(stale_rows, pk=pk).update(last_used=now)
+        return TokenScope(community, cluster)

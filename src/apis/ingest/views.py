@@ -6,22 +6,17 @@ before anything is stored; the answer is ``{"stored": n, "skipped": m}``.
 """
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apis.core.decorators import api
 from apis.core.http import json_response, loads_json_body, text
 from apis.deal.store import store_deals
-from apis.ingest.models import IngestToken, hash_token
+from apis.ingest.models import IngestToken
 from apis.ingest.parse import IngestError, parse_deals, parse_unit_data
 from apis.unit_data.store import store_unit_data
-
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 Parser = Callable[[object, str, str], Sequence]
 Store = Callable[[Sequence], int]
@@ -36,23 +31,6 @@ def _unauthorized(message: str) -> HttpResponse:
 def _bearer(request: HttpRequest) -> str:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
-
-
-def _token_row(token: str) -> IngestToken | None:
-    """The active token ``token``; its ``last_used`` is refreshed at most once a minute."""
-    row = (
-        IngestToken.objects.active()
-        .filter(token_hash=hash_token(token))
-        .select_related("cluster__community")
-        .first()
-    )
-    stale = timezone.now() - LAST_USED_RESOLUTION
-    if row is not None and (row.last_used is None or row.last_used < stale):
-        # Conditional, so that concurrent requests of the same minute write it once.
-        IngestToken.objects.filter(Q(last_used__isnull=True) | Q(last_used__lt=stale), pk=row.pk).update(
-            last_used=timezone.now()
-        )
-    return row
 
 
 def _read_body(request: HttpRequest) -> bytes | None:
@@ -73,8 +51,8 @@ def _ingest(request: HttpRequest, path_token: str | None, parse: Parser, store: 
     token = _bearer(request) or path_token
     if not token:
         return _unauthorized("ingest token required")
-    row = _token_row(token)
-    if row is None:
+    scope = IngestToken.authenticate(token)
+    if scope is None:
         return _unauthorized("invalid ingest token")
     body = _read_body(request)
     if body is None:
@@ -84,7 +62,7 @@ def _ingest(request: HttpRequest, path_token: str | None, parse: Parser, store: 
     except ValueError as exc:
         return text(str(exc), 400)
     try:
-        records = parse(items, row.cluster.community.code, row.cluster.code)
+        records = parse(items, scope.community, scope.cluster)
     except IngestError as exc:
         return text(exc.message, exc.status)
     stored = store(records)

@@ -1,0 +1,3 @@
+"""The ESS dataset distribution API under ``/api/ess/``."""
+
+urlpatterns: list = []

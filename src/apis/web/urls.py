@@ -1,0 +1,3 @@
+"""The staff and resident web pages."""
+
+urlpatterns: list = []
