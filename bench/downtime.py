@@ -2,15 +2,14 @@
 (1,000 units reporting every 30 s for 1,000 cycles, with mode changes and gaps), then extracted by passes
 until caught up."""
 
-import os
-import sys
 import time
 
-from django_env import setup_django
+from django_env import setup_django, standalone
 
 COMMUNITY = "bench-downtime"
 UNITS = 1_000
 CYCLES = 1_000
+QUICK_CYCLES = 20
 
 # One statement for SQLite and PostgreSQL: a recursive counter n = cycle * UNITS + unit; 100 clusters of 10
 # units; every 97th (cycle, unit) pair is heteronomous for 3 cycles; units 0, 50, … jump 10 min at cycle 500.
@@ -34,8 +33,8 @@ TIME = {
 EPOCH_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
-def _insert_unit_data() -> float:
-    """Insert UNITS × CYCLES rows with one statement; returns its duration in seconds."""
+def _insert_unit_data(cycles: int) -> float:
+    """Insert UNITS × ``cycles`` rows with one statement; returns its duration in seconds."""
     from django.db import connection, transaction
 
     from apis.unit_data.models import UnitData
@@ -44,7 +43,7 @@ def _insert_unit_data() -> float:
     sql = INSERT.format(
         table=connection.ops.quote_name(UnitData._meta.db_table),
         community=COMMUNITY,
-        last=UNITS * CYCLES - 1,
+        last=UNITS * cycles - 1,
         units=UNITS,
         epoch_ms=EPOCH_MS,
         time=TIME[connection.vendor].format(seconds=seconds),
@@ -74,7 +73,7 @@ def _extract_all() -> tuple[int, int]:
     return rows, passes
 
 
-def run_benchmark(database_url: str) -> str:
+def run_benchmark(database_url: str, quick: bool = False) -> str:
     """Measure and return a markdown section."""
     setup_django(database_url)
     from django.db import connection
@@ -84,7 +83,8 @@ def run_benchmark(database_url: str) -> str:
 
     _delete_bench_rows()
     _extract_all()  # rows stored before the benchmark are not part of it
-    insert_seconds = _insert_unit_data()
+    cycles = QUICK_CYCLES if quick else CYCLES
+    insert_seconds = _insert_unit_data(cycles)
     start = time.perf_counter()
     rows, passes = _extract_all()
     seconds = time.perf_counter() - start
@@ -97,7 +97,7 @@ def run_benchmark(database_url: str) -> str:
             f"| {connection.vendor} | {rows:,} | {passes} | {downtimes:,} | {seconds:,.1f} "
             f"| {rows / seconds:,.0f} |",
             "",
-            f"{UNITS:,} units × {CYCLES:,} cycles inserted in one statement inside the database "
+            f"{UNITS:,} units × {cycles:,} cycles inserted in one statement inside the database "
             f"({insert_seconds:,.1f} s); passes of at most {MAX_ROWS_PER_PASS:,} rows in transactions of "
             f"{CHUNK_ROWS:,} rows.",
         ]
@@ -105,4 +105,4 @@ def run_benchmark(database_url: str) -> str:
 
 
 if __name__ == "__main__":
-    print(run_benchmark(sys.argv[1] if len(sys.argv) > 1 else os.environ["APIS_DATABASE_URL"]))
+    standalone(run_benchmark, __doc__)

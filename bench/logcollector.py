@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from django_env import setup_django
+from django_env import setup_django, standalone
 
 APIS = str(Path(sys.executable).with_name("apis"))
 LINE = (
@@ -18,6 +18,7 @@ LINE = (
 )
 RATES = (10_000, 20_000, 30_000, 40_000)
 SECONDS = 10
+QUICK_RATES, QUICK_SECONDS = (5_000,), 2
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -55,7 +56,7 @@ def _send(port: int, rate: int, seconds: int) -> int:
     return len(payloads)
 
 
-def _collect(database_url: str, rate: int, model) -> dict:
+def _collect(database_url: str, rate: int, seconds: int, model) -> dict:
     model.objects.all().delete()
     port = _free_port()
     command = [
@@ -72,7 +73,7 @@ def _collect(database_url: str, rate: int, model) -> dict:
     process = subprocess.Popen(command, env=_env(database_url), stdout=subprocess.PIPE, text=True)
     process.stdout.readline()  # "listening on ..."
     started = time.perf_counter()
-    sent = _send(port, rate, SECONDS)
+    sent = _send(port, rate, seconds)
     stored, last_change = 0, time.perf_counter()
     while time.perf_counter() - last_change < 3:  # wait until nothing more arrives for 3 s
         count = model.objects.count()
@@ -111,11 +112,12 @@ def _row(r: dict) -> str:
     return f"| {r['rate']:,} | {r['sent']:,} | {r['stored']:,} | {r['lost']:,} | {rate:,.0f} |"
 
 
-def run_benchmark(database_url: str) -> str:
+def run_benchmark(database_url: str, quick: bool = False) -> str:
     """Measure and return a markdown section."""
     model = _django(database_url)
-    results = [_collect(database_url, rate, model) for rate in RATES]
-    baseline = _bulk_baseline(model, 100_000)
+    rates, seconds = (QUICK_RATES, QUICK_SECONDS) if quick else (RATES, SECONDS)
+    results = [_collect(database_url, rate, seconds, model) for rate in rates]
+    baseline = _bulk_baseline(model, 10_000 if quick else 100_000)
     model.objects.all().delete()
     lossless = [r for r in results if r["lost"] == 0]
     best = max((r["stored"] / r["seconds"] for r in lossless), default=0.0)
@@ -132,4 +134,4 @@ def run_benchmark(database_url: str) -> str:
 
 
 if __name__ == "__main__":
-    print(run_benchmark(sys.argv[1] if len(sys.argv) > 1 else os.environ["APIS_DATABASE_URL"]))
+    standalone(run_benchmark, __doc__)

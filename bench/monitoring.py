@@ -2,17 +2,16 @@
 (12 lines per unit, generated inside the database), in seconds and SQL queries; the same at 100 clusters
 shows that the query count does not grow with the number of clusters and units."""
 
-import os
-import sys
 import time
 from datetime import UTC, datetime
 
-from django_env import setup_django
+from django_env import setup_django, standalone
 
 COMMUNITY = "bench-monitoring"
 UNITS_PER_CLUSTER = 10
 LINES_PER_UNIT = 12
 STEPS = (100, 1_000)
+QUICK_STEPS = (10, 100)
 
 # One statement for SQLite and PostgreSQL: n = unit * 12 + line. Lines 0–9 are apis-main `uri : ` lines;
 # line 10 is the grid master's line on the first unit of a cluster; line 11 is the ccc's reporting line on
@@ -138,7 +137,7 @@ def _delete_bench_rows() -> None:
     Community.objects.filter(code=COMMUNITY).delete()
 
 
-def run_benchmark(database_url: str) -> str:
+def run_benchmark(database_url: str, quick: bool = False) -> str:
     """Measure and return a markdown section."""
     setup_django(database_url)
     from django.db import connection
@@ -152,7 +151,7 @@ def run_benchmark(database_url: str) -> str:
     insert_seconds = 0.0
     done = 0
     try:
-        for clusters in STEPS:
+        for clusters in QUICK_STEPS if quick else STEPS:
             insert_seconds += _add_clusters(done, clusters, now)
             done = clusters
             units = clusters * UNITS_PER_CLUSTER
@@ -180,4 +179,4 @@ def run_benchmark(database_url: str) -> str:
 
 
 if __name__ == "__main__":
-    print(run_benchmark(sys.argv[1] if len(sys.argv) > 1 else os.environ["APIS_DATABASE_URL"]))
+    standalone(run_benchmark, __doc__)

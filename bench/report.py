@@ -122,7 +122,7 @@ def render(machine_lines: list[str], command: str, seconds: float, runs: list[di
     """The whole document."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
-        "# Benchmarks of the core (issue 2)",
+        "# Benchmarks",
         "",
         f"Written by `bench/run.py` on {when} in {seconds / 60:.0f} min. Command: `{command}`",
         "",
@@ -148,4 +148,6 @@ def render(machine_lines: list[str], command: str, seconds: float, runs: list[di
             "",
             *_deal_queries(run["deal_queries"]),
         ]
+        for title, markdown in run["sections"]:
+            lines += ["", f"### {title}", "", markdown]
     return "\n".join(lines) + "\n"

@@ -1,9 +1,11 @@
-"""``make bench``: the speed targets of issue 2 on PostgreSQL and on SQLite, written to docs/benchmarks.md.
+"""``make bench``: the speed targets of every issue on PostgreSQL and on SQLite, written to
+docs/benchmarks.md.
 
 Each database is created fresh for the run (PostgreSQL ``apis_bench`` on the given server, SQLite
-``var/bench/apis-bench.sqlite3``), migrated with ``apis manage migrate``, measured by ``bench/suite.py`` in
-its own process (which starts ``apis serve`` on a free loopback port and stops it), then dropped.
-Traffic goes only to 127.0.0.1.
+``var/bench/apis-bench.sqlite3``) and migrated with ``apis manage migrate``. ``bench/suite.py`` measures the
+core API in its own process (it starts ``apis serve`` on a free loopback port and stops it); then each
+standalone benchmark of ``SECTIONS`` runs in its own process against the same database and prints a markdown
+section. The database is dropped at the end. Traffic goes only to 127.0.0.1.
 """
 
 import argparse
@@ -25,6 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 APIS = str(Path(sys.executable).with_name("apis"))
 BENCH_DATABASE = "apis_bench"
 WORK = ROOT / "var" / "bench"
+
+# (title, script under bench/, databases it runs on): each script prints one markdown section.
+SECTIONS = [
+    ("Log collector (`apis logcollector`, UDP on loopback)", "logcollector.py", ("postgresql", "sqlite")),
+    ("Monitoring pass (`apis jobs`)", "monitoring.py", ("postgresql", "sqlite")),
+    ("Downtime extraction", "downtime.py", ("postgresql", "sqlite")),
+]
 
 NOTES = [
     "How it is measured:",
@@ -60,6 +69,17 @@ def _sqlite_files(path: Path) -> list[Path]:
     return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
 
 
+def _section(script: str, env: dict[str, str], quick: bool) -> str:
+    """The markdown a standalone benchmark prints, or why it could not be measured."""
+    command = [sys.executable, str(ROOT / "bench" / script), env["APIS_DATABASE_URL"]]
+    done = subprocess.run(command + (["--quick"] if quick else []), env=env, capture_output=True, text=True)
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"**Not measured**: `{script}` exited with {done.returncode}: {last}"
+    return done.stdout.strip()
+
+
 def _run_suite(database_url: str, quick: bool) -> dict:
     env = dict(os.environ)
     env.update(
@@ -69,10 +89,17 @@ def _run_suite(database_url: str, quick: bool) -> dict:
         APIS_DEBUG="",
     )
     subprocess.run([APIS, "manage", "migrate", "--verbosity", "0"], env=env, check=True)
-    result = WORK / f"{urlsplit(database_url).scheme}.json"
+    vendor = urlsplit(database_url).scheme
+    result = WORK / f"{vendor}.json"
     command = [sys.executable, str(ROOT / "bench" / "suite.py"), "--result", str(result)]
     subprocess.run(command + (["--quick"] if quick else []), env=env, check=True)
-    return json.loads(result.read_text())
+    run = json.loads(result.read_text())
+    run["sections"] = []
+    for title, script, vendors in SECTIONS:
+        if run["vendor"] in vendors:
+            print(f"[{time.strftime('%H:%M:%S')}] {run['vendor']}: {script} …", file=sys.stderr, flush=True)
+            run["sections"].append((title, _section(script, env, quick)))
+    return run
 
 
 def main() -> None:
