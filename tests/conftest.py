@@ -11,6 +11,12 @@ from django.test import Client
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 
 
+@pytest.fixture(autouse=True)
+def apis_time_zone(settings):
+    """APIS local times (``yyyy/MM/dd-HH:mm:ss``) are read in Asia/Tokyo, whatever the environment says."""
+    settings.APIS_TIME_ZONE = "Asia/Tokyo"
+
+
 @pytest.fixture
 def demo_registry(db):
     """The registry of the original demo: users, OSS Community/Cluster, units E001–E004, five scenarios."""

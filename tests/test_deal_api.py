@@ -18,11 +18,6 @@ E001 = {**IDS, "unitId": "E001"}
 ENDPOINTS = ("liveList", "list", "datetimeRange", "sumOfCumulateAmountWhsByHour")
 
 
-@pytest.fixture(autouse=True)
-def tokyo(settings):
-    settings.APIS_TIME_ZONE = "Asia/Tokyo"
-
-
 def store(*docs: dict) -> None:
     """Store deals exactly as ``POST /api/ccc/deal`` would."""
     store_deals(parse_deals(list(docs), COMMUNITY, CLUSTER))

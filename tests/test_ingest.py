@@ -19,12 +19,6 @@ UNIT_URL, DEAL_URL = "/api/ccc/unitData", "/api/ccc/deal"
 NOON_TOKYO_IN_UTC = "2020-01-01T03:00:00Z"
 
 
-@pytest.fixture(autouse=True)
-def tokyo(settings):
-    settings.APIS_TIME_ZONE = "Asia/Tokyo"
-    return settings
-
-
 @pytest.fixture
 def token_row(demo_registry) -> tuple[IngestToken, str]:
     from apis.community.models import Cluster
@@ -101,8 +95,8 @@ def test_reported_unit_keeps_the_newest_dataset(token):
         ("America/Sao_Paulo", "2020/07/01-12:00:00", "2020-07-01T15:00:00Z"),
     ],
 )
-def test_unit_time_forms_are_stored_as_utc(tokyo, token, zone, sent, stored):
-    tokyo.APIS_TIME_ZONE = zone
+def test_unit_time_forms_are_stored_as_utc(settings, token, zone, sent, stored):
+    settings.APIS_TIME_ZONE = zone
 
     assert post(UNIT_URL, [unit_doc(time=sent)], token).status_code == 200
 
@@ -239,9 +233,9 @@ def test_empty_report_is_accepted_with_nothing_stored(token, url):
 # ---- size, method, token -----------------------------------------------------------------------------
 
 
-def test_body_over_the_size_limit_is_rejected_and_nothing_is_stored(tokyo, token):
+def test_body_over_the_size_limit_is_rejected_and_nothing_is_stored(settings, token):
     body = json.dumps([unit_doc("E001"), unit_doc("E002")])
-    tokyo.INGEST_MAX_BODY_BYTES = len(body) - 1
+    settings.INGEST_MAX_BODY_BYTES = len(body) - 1
 
     response = post(UNIT_URL, body, token, raw=True)
 
@@ -249,9 +243,9 @@ def test_body_over_the_size_limit_is_rejected_and_nothing_is_stored(tokyo, token
     assert not UnitData.objects.exists()
 
 
-def test_body_of_exactly_the_size_limit_is_accepted(tokyo, token):
+def test_body_of_exactly_the_size_limit_is_accepted(settings, token):
     body = json.dumps([unit_doc("E001")])
-    tokyo.INGEST_MAX_BODY_BYTES = len(body)
+    settings.INGEST_MAX_BODY_BYTES = len(body)
 
     response = post(UNIT_URL, body, token, raw=True)
 
@@ -347,8 +341,8 @@ def test_deactivated_deal_keeps_its_deactivation_time(token):
     assert Deal.objects.get().deactivate_datetime == datetime(2020, 1, 1, 3, 30, tzinfo=UTC)
 
 
-def test_deal_local_times_follow_the_apis_time_zone(tokyo, token):
-    tokyo.APIS_TIME_ZONE = "UTC"
+def test_deal_local_times_follow_the_apis_time_zone(settings, token):
+    settings.APIS_TIME_ZONE = "UTC"
 
     post(DEAL_URL, [deal_doc()], token)
 

@@ -9,12 +9,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from apis.core.timeparse import iso_z, parse_apis_time, parse_query_datetime, parse_utc_offset
 
 
-@pytest.fixture(autouse=True)
-def tokyo(settings):
-    settings.APIS_TIME_ZONE = "Asia/Tokyo"
-    return settings
-
-
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
@@ -50,8 +44,8 @@ def test_placeholders_mean_no_time(value):
         ("Asia/Tokyo", utc(2020, 7, 1, 3)),
     ],
 )
-def test_apis_local_time_is_read_in_the_configured_zone(tokyo, zone, expected):
-    tokyo.APIS_TIME_ZONE = zone
+def test_apis_local_time_is_read_in_the_configured_zone(settings, zone, expected):
+    settings.APIS_TIME_ZONE = zone
 
     assert parse_apis_time("2020/07/01-12:00:00") == expected
 

@@ -13,11 +13,6 @@ E001 = {**IDS, "unitId": "E001"}
 CYCLE_1, CYCLE_2 = 1_577_847_600_000, 1_577_847_630_000
 
 
-@pytest.fixture(autouse=True)
-def tokyo(settings):
-    settings.APIS_TIME_ZONE = "Asia/Tokyo"
-
-
 def store(*docs: dict, cluster: str = CLUSTER) -> None:
     """Store unit data exactly as ``POST /api/ccc/unitData`` would."""
     store_unit_data(parse_unit_data(list(docs), COMMUNITY, cluster))

@@ -20,6 +20,10 @@ def _prepared(model: type[models.Model], columns: Sequence[str], rows: Sequence[
     return params
 
 
+# Rows per INSERT statement: well under SQLite's limit of bound parameters.
+ROWS_PER_STATEMENT = 500
+
+
 def insert_rows(
     model: type[models.Model],
     columns: Sequence[str],
@@ -28,9 +32,11 @@ def insert_rows(
     update: Sequence[str] = (),
     update_where: str = "",
 ) -> int:
-    """Insert ``rows``; on a conflict on ``conflict`` do nothing, or update ``update`` columns from the
-    new row when ``update_where`` (SQL over ``{table}`` and ``excluded``) holds; no ``conflict``: a plain
-    INSERT. Returns rows written."""
+    """Insert ``rows`` with multi-row INSERTs of at most ``ROWS_PER_STATEMENT`` rows; on a conflict on
+    ``conflict`` do nothing, or update ``update`` columns from the new row when ``update_where`` (SQL over
+    ``{table}`` and ``excluded``) holds; no ``conflict``: plain INSERTs. Returns rows written.
+
+    Several statements are atomic only inside the caller's transaction."""
     if not rows:
         return 0
     quote = connection.ops.quote_name
@@ -40,29 +46,32 @@ def insert_rows(
         return quote(model._meta.get_field(name).column)
 
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = f"INSERT INTO {table} ({', '.join(map(column, columns))}) VALUES " + ", ".join(
-        [placeholder] * len(rows)
-    )
+    suffix = ""
     if conflict:
-        sql += f" ON CONFLICT ({', '.join(map(column, conflict))}) "
+        suffix = f" ON CONFLICT ({', '.join(map(column, conflict))}) "
         if update:
             assignments = ", ".join(f"{column(c)} = excluded.{column(c)}" for c in update)
-            sql += f"DO UPDATE SET {assignments}"
+            suffix += f"DO UPDATE SET {assignments}"
             if update_where:
-                sql += " WHERE " + update_where.format(table=table)
+                suffix += " WHERE " + update_where.format(table=table)
         else:
-            sql += "DO NOTHING"
+            suffix += "DO NOTHING"
+    head = f"INSERT INTO {table} ({', '.join(map(column, columns))}) VALUES "
+    written = 0
     with connection.cursor() as cursor:
-        cursor.execute(sql, _prepared(model, columns, rows))
-        return cursor.rowcount
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            batch = rows[start : start + ROWS_PER_STATEMENT]
+            cursor.execute(
+                head + ", ".join([placeholder] * len(batch)) + suffix, _prepared(model, columns, batch)
+            )
+            written += cursor.rowcount
+    return written
 
 
 def append_rows(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> int:
     """Append ``rows`` as fast as the database allows: ``COPY`` on PostgreSQL, multi-row INSERTs otherwise."""
     if connection.vendor != "postgresql":
-        return sum(
-            insert_rows(model, columns, rows[start : start + 500]) for start in range(0, len(rows), 500)
-        )
+        return insert_rows(model, columns, rows)
     quote = connection.ops.quote_name
     names = ", ".join(quote(model._meta.get_field(column).column) for column in columns)
     statement = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"

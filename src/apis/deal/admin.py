@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from apis.core.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin, UnitFilter
 from apis.deal.models import Deal
-from apis.unit_data.admin import ClusterFilter, CommunityFilter, TelemetryAdmin, UnitFilter
 
 
 class DealUnitFilter(UnitFilter):

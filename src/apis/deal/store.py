@@ -9,8 +9,6 @@ from django.db import transaction
 from apis.core.sql import insert_rows
 from apis.deal.models import Deal
 
-BATCH = 500
-
 
 @dataclass(frozen=True, slots=True)
 class DealRecord:
@@ -71,16 +69,12 @@ def store_deals(records: Sequence[DealRecord]) -> int:
         key = (record.community_id, record.cluster_id, record.deal_id)
         if key not in newest or record.report_time >= newest[key].report_time:
             newest[key] = record
-    unique = list(newest.values())
-    written = 0
     with transaction.atomic():
-        for start in range(0, len(unique), BATCH):
-            written += insert_rows(
-                Deal,
-                COLUMNS,
-                [record.row() for record in unique[start : start + BATCH]],
-                conflict=KEY,
-                update=COLUMNS[3:],
-                update_where="excluded.report_time >= {table}.report_time",
-            )
-    return written
+        return insert_rows(
+            Deal,
+            COLUMNS,
+            [record.row() for record in newest.values()],
+            conflict=KEY,
+            update=COLUMNS[3:],
+            update_where="excluded.report_time >= {table}.report_time",
+        )

@@ -9,9 +9,6 @@ from django.db import transaction
 from apis.core.sql import insert_rows
 from apis.unit_data.models import ReportedUnit, UnitData
 
-# Rows per INSERT statement (well under SQLite's limit of bound parameters).
-BATCH = 500
-
 
 @dataclass(frozen=True, slots=True)
 class UnitRecord:
@@ -40,15 +37,12 @@ def store_unit_data(records: Sequence[UnitRecord]) -> int:
 
     Returns the number of new rows.
     """
-    stored = 0
+    rows = [
+        (r.community_id, r.cluster_id, r.unit_id, r.dataset_id, r.time, r.effective_mode, r.data)
+        for r in records
+    ]
     with transaction.atomic():
-        for start in range(0, len(records), BATCH):
-            batch = records[start : start + BATCH]
-            rows = [
-                (r.community_id, r.cluster_id, r.unit_id, r.dataset_id, r.time, r.effective_mode, r.data)
-                for r in batch
-            ]
-            stored += insert_rows(UnitData, COLUMNS, rows, conflict=KEY)
+        stored = insert_rows(UnitData, COLUMNS, rows, conflict=KEY)
         _remember_units(records)
     return stored
 
