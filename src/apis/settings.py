@@ -1,11 +1,26 @@
 """The one settings module: every value comes from an ``APIS_*`` environment variable or a safe default."""
 
+import json
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from apis.env import env_bool, env_int, env_list, env_str
+
+
+def _read_json(name: str) -> dict:
+    """A JSON-object variable (``{}`` when unset); anything else is a configuration error."""
+    raw = env_str(name, "{}")
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object")
+    return value
+
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("APIS_VAR_DIR", str(Path.cwd() / "var")))
@@ -42,6 +57,10 @@ INSTALLED_APPS = [
     "apis.web",
     "apis.ess",
     "apis.importer",
+    "rest_framework",
+    "rest_framework_simplejwt",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +187,41 @@ EMAIL_HOST_USER = env_str("APIS_EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("APIS_EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("APIS_EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("APIS_EMAIL_TIMEOUT_SEC", 30)
+
+# ESS dataset distribution (``/api/ess/``): operating sites as JSON {"1": {"name": ..., "url": ...}, ...},
+# each an SQLite file or a PostgreSQL URL, opened read-only.
+ESS_SITES = _read_json("APIS_ESS_SITES")
+ESS_TIME_ZONE = env_str("APIS_ESS_TIME_ZONE", "Asia/Seoul")
+ESS_SCHEMA_TTL_SEC = env_int("APIS_ESS_SCHEMA_TTL_SEC", 60)
+ESS_PAGE_SIZE = env_int("APIS_ESS_PAGE_SIZE", 100)
+ESS_MAX_PAGE_SIZE = env_int("APIS_ESS_MAX_PAGE_SIZE", 10_000)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": (
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "apis.ess.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ),
+    "DEFAULT_PERMISSION_CLASSES": ("rest_framework.permissions.IsAuthenticated",),
+    "DEFAULT_THROTTLE_RATES": {"ess": env_str("APIS_ESS_THROTTLE_RATE", "600/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apis.ess.errors.exception_handler",
+    "URL_FORMAT_OVERRIDE": None,  # ``format`` is the download's own parameter (csv or parquet)
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("APIS_JWT_ACCESS_MINUTES", 30)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("APIS_JWT_REFRESH_DAYS", 1)),
+    "SIGNING_KEY": env_str("APIS_JWT_SIGNING_KEY") or SECRET_KEY,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "APIS ESS dataset API",
+    "DESCRIPTION": "Operating data of energy-storage sites: paged JSON, CSV and Parquet downloads.",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from apis.community import urls as community
 from apis.core import views as core_views
@@ -39,5 +41,9 @@ urlpatterns = [
     path("api/misc/", include(misc)),
     path("api/ccc/", include("apis.ingest.urls")),
     path("api/ess/", include("apis.ess.urls")),
+    path("api/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("apis.web.urls")),
 ]

@@ -44,6 +44,10 @@ def _configure(directory: Path) -> Path:
             "APIS_VAR_DIR": str(directory),
         }
     )
+    if not os.environ.get("APIS_ESS_SITES"):
+        from apis.ess.generate import demo_sites
+
+        os.environ["APIS_ESS_SITES"] = demo_sites(directory, days=2)
     return database
 
 

@@ -1,0 +1,48 @@
+"""Authentication of the ESS API: JWT tokens, staff-issued API keys, per-user throttling, OpenAPI docs."""
+
+import pytest
+from django.core.cache import cache
+from rest_framework.throttling import UserRateThrottle
+
+from apis.ess.models import ApiKey
+
+URL = "/api/ess/operating-sites/1/pcs/?page_size=1"
+
+
+def test_jwt_token_from_api_token_opens_the_api(client, ess_sites, django_user_model):
+    django_user_model.objects.create_user("scientist", password="long-secret-42")
+    tokens = client.post("/api/token/", {"username": "scientist", "password": "long-secret-42"}).json()
+    assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {tokens['access']}").status_code == 200
+    refreshed = client.post("/api/token/refresh/", {"refresh": tokens["refresh"]}).json()
+    assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {refreshed['access']}").status_code == 200
+    assert client.get(URL, HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
+
+
+def test_api_key_issued_in_the_admin_works_until_revoked(client, ess_sites, admin_client, admin_user):
+    added = admin_client.post(
+        "/admin/ess/apikey/add/", {"user": admin_user.pk, "label": "script"}, follow=True
+    )
+    key = ApiKey.objects.get(label="script")
+    shown = [str(m) for m in added.context["messages"]]
+    secret = next(text.split(": ")[1].split(" ")[0] for text in shown if key.prefix in text)
+    assert client.get(URL, HTTP_AUTHORIZATION=f"Api-Key {secret}").status_code == 200
+    key.revoked = True
+    key.save()
+    answer = client.get(URL, HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    assert answer.status_code == 401 and answer.json()["exception type"] == "Authentication Failed"
+
+
+def test_requests_beyond_the_rate_are_429(researcher, ess_sites, monkeypatch):
+    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"ess": "3/min"})
+    cache.clear()
+    statuses = [researcher.get(URL).status_code for _ in range(4)]
+    cache.clear()
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_openapi_schema_and_offline_docs(client):
+    schema = client.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/ess/download/operating-sites/" in schema.content
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"drf_spectacular_sidecar" in docs.content
