@@ -1,0 +1,14 @@
+/** The login form: POST /api/core/login with a CSRF token, then open the user's dashboard. */
+const form = document.getElementById("login");
+const error = document.getElementById("error");
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  globalThis.client.login(form.username.value, form.password.value).then(
+    () => location.assign("/"),
+    (failure) => {
+      error.hidden = false;
+      error.textContent = failure.status === 403 ? "Wrong user name or password." : failure.responseText || failure.message;
+    }
+  );
+});

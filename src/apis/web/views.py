@@ -1,0 +1,139 @@
+"""The staff and resident web pages: HTML shells whose JavaScript calls the JSON API.
+
+Every page knows the user's selection (community/cluster, and for residents the unit), remembered per
+user and role in :class:`Selection`; the selection form posts to :func:`select`. Pages carry a strict
+Content-Security-Policy: scripts, styles and connections only from this server.
+"""
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apis.community.outline import resident_outline, staff_outline
+from apis.web.models import Selection
+
+PAGES = {
+    "staff": {
+        "visual": "VISUAL",
+        "availability": "AVAILABILITY",
+        "deal": "DEAL",
+        "monitoring": "MONITORING",
+        "history": "UNIT HISTORY",
+    },
+    "resident": {"visual": "VISUAL", "deal": "DEAL", "scenario": "SCENARIO"},
+}
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+)
+
+
+def _secured(response: HttpResponse) -> HttpResponse:
+    response["Content-Security-Policy"] = CSP
+    return response
+
+
+def allowed_roles(user) -> list[str]:
+    """The page roles of a user: ``staff`` for staff users, ``resident`` for users linked to a unit."""
+    roles = ["staff"] if user.is_staff else []
+    if user.units.exists():
+        roles.append("resident")
+    return roles
+
+
+def choices(user, role: str) -> list[dict]:
+    """What the selection form offers: every cluster (staff) or every own unit (resident), with names."""
+    outline = (staff_outline() if role == "staff" else resident_outline(user))["communities"]
+    options = []
+    for community in outline.values():
+        for cluster in community["clusters"].values():
+            where = {"communityId": community["id"], "clusterId": cluster["id"]}
+            names = [community["name"], cluster["name"]]
+            if role == "staff":
+                units = list(cluster["units"].values())
+                options.append({**where, "unitId": "", "label": " > ".join(names), "units": units})
+                continue
+            for unit in cluster["units"].values():
+                label = " > ".join([*names, unit["name"]])
+                options.append({**where, "unitId": unit["id"], "label": label, "units": [unit]})
+    for option in options:
+        option["value"] = json.dumps([option["communityId"], option["clusterId"], option["unitId"]])
+    return options
+
+
+def _chosen(user, role: str, options: list[dict]) -> dict | None:
+    stored = Selection.objects.filter(user=user, role=role).first()
+    if stored:
+        key = [stored.community_id, stored.cluster_id, stored.unit_id]
+        for option in options:
+            if [option["communityId"], option["clusterId"], option["unitId"]] == key:
+                return option
+    return options[0] if options else None
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """The login page, or the user's first dashboard once logged in."""
+    if request.user.is_authenticated:
+        roles = allowed_roles(request.user)
+        if roles:
+            return redirect("web:page", role=roles[0], name="visual")
+    return _secured(render(request, "web/login.html", {"roles": []}))
+
+
+@require_GET
+def page(request: HttpRequest, role: str, name: str) -> HttpResponse:
+    """One page of a role, for a logged-in user of that role (anonymous users go to the login page)."""
+    if role not in PAGES or name not in PAGES[role]:
+        raise Http404("no such page")
+    if not request.user.is_authenticated:
+        return redirect("web:home")
+    roles = allowed_roles(request.user)
+    if role not in roles:
+        return HttpResponseForbidden(f"{role} required")
+    options = choices(request.user, role)
+    chosen = _chosen(request.user, role, options)
+    context = {
+        "role": role,
+        "roles": roles,
+        "name": name,
+        "title": PAGES[role][name],
+        "pages": PAGES[role],
+        "options": options,
+        "chosen": chosen,
+        "page_data": {
+            "role": role,
+            "page": name,
+            "username": request.user.username,
+            "selection": chosen and {k: chosen[k] for k in ("communityId", "clusterId", "unitId", "units")},
+        },
+    }
+    return _secured(render(request, f"web/{name}.html", context))
+
+
+@require_POST
+def select(request: HttpRequest, role: str) -> HttpResponse:
+    """Remember the posted selection (one of the offered choices) and go back to ``page``."""
+    if not request.user.is_authenticated:
+        return redirect("web:home")
+    if role not in allowed_roles(request.user):
+        return HttpResponseForbidden(f"{role} required")
+    name = request.POST.get("page", "visual")
+    if name not in PAGES[role]:
+        name = "visual"
+    values = {option["value"]: option for option in choices(request.user, role)}
+    option = values.get(request.POST.get("selection", ""))
+    if option is None:
+        return HttpResponse("bad selection", status=400, content_type="text/plain; charset=utf-8")
+    Selection.objects.update_or_create(
+        user=request.user,
+        role=role,
+        defaults={
+            k: option[v]
+            for k, v in (("community_id", "communityId"), ("cluster_id", "clusterId"), ("unit_id", "unitId"))
+        },
+    )
+    return redirect(reverse("web:page", kwargs={"role": role, "name": name}))
