@@ -20,8 +20,12 @@ def manage(argv: list[str]) -> None:
     execute_from_command_line(["apis manage", *argv])
 
 
-def serve(bind: str, workers: int, threads: int = 1) -> None:
-    """Serve the web application with gunicorn (the production server)."""
+def serve(bind: str, workers: int, threads: int = 4) -> None:
+    """Serve the web application with gunicorn (the production server).
+
+    Threaded workers (``gthread``): a worker's main loop keeps answering gunicorn's heartbeat while a thread
+    streams a long download (a sync worker would be killed after ``timeout`` seconds), slow clients do not
+    hold a whole process, and idle keep-alive connections cost nothing."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
     from gunicorn.app.base import BaseApplication
 
@@ -29,6 +33,7 @@ def serve(bind: str, workers: int, threads: int = 1) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", [bind])
             self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", threads)
             self.cfg.set("accesslog", os.environ.get("APIS_ACCESS_LOG") or None)
             self.cfg.set("timeout", 120)
@@ -53,10 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd = commands.add_parser("serve", help="run the web server (gunicorn)")
     serve_cmd.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on")
     serve_cmd.add_argument("--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
-    serve_cmd.add_argument("--threads", type=int, default=1, help="threads per worker")
+    serve_cmd.add_argument("--threads", type=int, default=4, help="threads per worker")
 
     commands.add_parser("manage", help="Django's manage.py", add_help=False)
-    for name, text in DJANGO_COMMANDS.items():
+    for name, text in {**DJANGO_COMMANDS, **PROGRAMS}.items():
         commands.add_parser(name, help=text, add_help=False)
     return parser
 
@@ -67,6 +72,12 @@ DJANGO_COMMANDS = {
     "jobs": "monitoring, downtime extraction, mail delivery and retention (--once: one round)",
 }
 
+# Programs without Django; ``apis NAME ARGS`` runs ``apis.NAME.main.main(ARGS)``.
+PROGRAMS = {
+    "emulator": "an emulated APIS cluster speaking apis-web's HTTP interface",
+    "ccc": "apis-ccc: report a cluster's unit data and deals (--config config.json)",
+}
+
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
@@ -75,6 +86,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if argv[:1] and argv[0] in DJANGO_COMMANDS:
         manage(argv)
+        return
+    if argv[:1] and argv[0] in PROGRAMS:
+        import importlib
+
+        importlib.import_module(f"apis.{argv[0]}.main").main(argv[1:])
         return
     args = _parser().parse_args(argv)
     if args.command == "serve":

@@ -1,0 +1,438 @@
+"""The emulated cluster: units, the grid master, deals created by the scenario rules and run through their
+life cycle (apis-ecosystem §3.6), operation modes (§3.7), fault injection and the apis-main log lines."""
+
+import json
+import logging
+import os
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from apis.emulator import scenario as rules
+from apis.emulator.physics import CHARGE, DISCHARGE, VOLTAGE_REFERENCE, WAIT, Unit, settle_grid, unit_record
+
+log = logging.getLogger("jp.co.sony.csl.dcoes.apis.main")
+WORLD_FORMAT = "%Y/%m/%d-%H:%M:%S"
+MODES = ("autonomous", "heteronomous", "stop", "manual")
+LOCAL_MODES = (None, "heteronomous", "stop")
+# Life-cycle steps after creation, one per grid-master loop: the timestamps each step sets.
+STEPS = ("activateDateTime", "rampUpDateTime", "warmUpDateTime", "startDateTime")
+DEAL_DEFAULTS = {"gridCurrentA": 1.0, "amountMinWh": 50, "amountMaxWh": 50, "amountUnitWh": 50}
+COMPLETED_KEPT = 10_000
+
+
+@dataclass
+class ClusterConfig:
+    """Emulator settings (see ``apis emulator --help``)."""
+
+    units: int = 4
+    community_id: str = "oss_community"
+    cluster_id: str = "oss_cluster"
+    capacity_wh: float = 4800.0
+    speed: float = 10.0
+    loop_msec: int = 5000
+    start: datetime = datetime(2020, 1, 1)
+    scenario_file: str | None = None
+    policy_file: str | None = None
+    deal_log_dir: Path | None = None
+    global_mode: str = "autonomous"
+
+
+def _unit_id(number: int) -> str:
+    return f"E{number:03d}"
+
+
+def effective_mode(global_mode: str, local_mode: str | None) -> str:
+    """apis-main's rule: local null → global; global autonomous/heteronomous → local; stop/manual → global."""
+    if local_mode is None or global_mode in ("stop", "manual"):
+        return global_mode
+    return local_mode
+
+
+class _JsonFiles:
+    """Per-unit JSON files (a path template with ``{unitId}``), re-read when they change."""
+
+    def __init__(self, template: str | None) -> None:
+        self.template, self.cache = template, {}
+
+    def get(self, unit_id: str) -> dict | None:
+        if not self.template:
+            return None
+        path = self.template.replace("{unitId}", unit_id)
+        try:
+            stamp = os.stat(path).st_mtime_ns
+        except FileNotFoundError:
+            self.cache.pop(unit_id, None)
+            return None
+        cached = self.cache.get(unit_id)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        try:
+            content = json.loads(Path(path).read_text())
+        except (OSError, ValueError) as exc:
+            log.warning("invalid file %s : %s", path, exc)
+            content = None
+        self.cache[unit_id] = (stamp, content if isinstance(content, dict) else None)
+        return self.cache[unit_id][1]
+
+
+class Cluster:
+    """Thread-safe: the HTTP server reads while the loop thread advances. ``lock`` guards everything."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.lock = threading.RLock()
+        presets = (70, 92, 26, 43, 68, 95)
+        self.units = [
+            Unit(
+                _unit_id(n),
+                n,
+                config.capacity_wh,
+                float(presets[(n - 1) % len(presets)]),
+                pv_peak_w=1200 + 150 * (n % 5),
+                load_scale=0.8 + 0.1 * (n % 4),
+            )
+            for n in range(1, config.units + 1)
+        ]
+        self.world = config.start
+        self.global_mode = config.global_mode
+        self.grid_master_stopped = False
+        self.deals: dict[str, dict] = {}
+        self.completed: deque[tuple[int, dict]] = deque(maxlen=COMPLETED_KEPT)
+        self.completed_count = 0
+        self.scenarios, self.policies = _JsonFiles(config.scenario_file), _JsonFiles(config.policy_file)
+
+    # ---- views -------------------------------------------------------------------------------------
+
+    def unit(self, unit_id: str) -> Unit | None:
+        return next((unit for unit in self.units if unit.unit_id == unit_id), None)
+
+    @property
+    def world_time(self) -> str:
+        return self.world.strftime(WORLD_FORMAT)
+
+    def grid_master(self) -> Unit | None:
+        if self.grid_master_stopped:
+            return None
+        return next((unit for unit in self.units if not unit.stopped), None)
+
+    def effective(self, unit: Unit) -> str:
+        return effective_mode(self.global_mode, unit.local_mode)
+
+    def _deal_settings(self) -> dict:
+        policy = self.policies.get(self.units[0].unit_id) or {}
+        deal = ((policy.get("mediator") or {}).get("deal")) or {}
+        return {key: deal.get(key, value) for key, value in DEAL_DEFAULTS.items()}
+
+    def _apis(self, unit: Unit, master: Unit | None) -> dict:
+        apis = {
+            "version": "3.0.0",
+            "remaining_capacity_wh": int(unit.remaining_wh),
+            "deal_interlock_capacity": int(2.3 / self._deal_settings()["gridCurrentA"]),
+            "operation_mode": {
+                "global": self.global_mode,
+                "local": unit.local_mode,
+                "effective": self.effective(unit),
+            },
+        }
+        if unit is master:
+            apis["is_grid_master"] = True
+        if unit.deal_ids:
+            apis["deal_id_list"] = list(unit.deal_ids)
+        return apis
+
+    def unit_data(self) -> dict:
+        """``/get/log``: unit data keyed by unit id, ``{}`` without a grid master (apis-web's answer)."""
+        with self.lock:
+            master = self.grid_master()
+            if master is None:
+                return {}
+            c = self.config
+            return {
+                unit.unit_id: unit_record(
+                    unit, self.world_time, c.community_id, c.cluster_id, self._apis(unit, master)
+                )
+                for unit in self.units
+                if not unit.stopped
+            }
+
+    def full_deals(self) -> list[dict]:
+        """The cluster's live deals with every field (what ``apis.Mediator.deals`` answers)."""
+        with self.lock:
+            return [dict(deal) for deal in self.deals.values()]
+
+    def reduced_deals(self) -> list[dict]:
+        """apis-web's ``/deals``: the reduced form."""
+        with self.lock:
+            return [
+                {
+                    "chargingUnit": deal["chargeUnitId"],
+                    "dischargingUnit": deal["dischargeUnitId"],
+                    "isMasterDeal": bool(deal.get("isMaster")),
+                    "request": deal["type"].upper(),
+                    "requester": deal["requestUnitId"],
+                    "responder": deal["acceptUnitId"],
+                    "startTime": deal["createDateTime"],
+                }
+                for deal in self.deals.values()
+            ]
+
+    def completed_since(self, since: int) -> dict:
+        """Deals disposed after position ``since``: ``{"next": n, "deals": [...]}``."""
+        with self.lock:
+            return {"next": self.completed_count, "deals": [deal for n, deal in self.completed if n >= since]}
+
+    def status(self) -> dict:
+        with self.lock:
+            return {
+                "active": self.global_mode in ("autonomous", "heteronomous")
+                and self.grid_master() is not None
+            }
+
+    # ---- commands ----------------------------------------------------------------------------------
+
+    def set_global_mode(self, mode: str) -> None:
+        with self.lock:
+            self.global_mode = mode
+            log.info("global operationMode set to : %s", mode, extra={"apis_unit": self.units[0].unit_id})
+
+    def set_local_mode(self, unit: Unit, mode: str | None) -> None:
+        with self.lock:
+            unit.local_mode = mode
+            log.info("local operationMode set to : %s", mode, extra={"apis_unit": unit.unit_id})
+
+    def fault(self, kind: str, unit: Unit | None, on: bool) -> None:
+        """``stopUnit``, ``silence`` (a unit) or ``stopGridMaster``; ``on`` false undoes it."""
+        with self.lock:
+            if kind == "stopGridMaster":
+                self.grid_master_stopped = on
+                if on:
+                    log.error(
+                        "(FRAMEWORK:GLOBAL:ERROR:%s) GridMaster stopped",
+                        self.units[0].unit_id,
+                        extra={"apis_unit": self.units[0].unit_id},
+                    )
+            elif kind == "silence":
+                unit.silent = on
+            else:
+                unit.stopped = on
+                if on:
+                    for deal in list(self.deals.values()):
+                        if unit.unit_id in (deal["chargeUnitId"], deal["dischargeUnitId"]):
+                            self._abort(deal, f"unit {unit.unit_id} stopped")
+                    log.error(
+                        "(HARDWARE:LOCAL:ERROR:%s) unit stopped",
+                        unit.unit_id,
+                        extra={"apis_unit": unit.unit_id},
+                    )
+
+    # ---- the loop ----------------------------------------------------------------------------------
+
+    def tick(self, real_seconds: float) -> None:
+        """One apis-main loop: data acquisition, grid master, deal creation, physics over the elapsed time."""
+        with self.lock:
+            seconds = real_seconds * self.config.speed
+            self.world += timedelta(seconds=seconds)
+            hour = self.world.hour + self.world.minute / 60 + self.world.second / 3600
+            running = [unit for unit in self.units if not unit.stopped]
+            for unit in running:
+                unit.advance(hour, seconds)
+                self._log(
+                    unit,
+                    logging.INFO,
+                    "uri : /get/unit/%s",
+                    unit.unit_id,
+                    logger="controller.DataAcquisition",
+                )
+            master = self.grid_master()
+            if master is None:
+                return
+            self._log(
+                master,
+                logging.INFO,
+                "gridMasterUnitId : %s",
+                master.unit_id,
+                logger="mediator.GridMasterManagement",
+            )
+            for deal in list(self.deals.values()):
+                self._step(deal, seconds)
+            if self.global_mode == "autonomous":
+                for unit in running:
+                    self._negotiate(unit, running)
+            settle_grid(self.units)
+
+    def _log(self, unit: Unit, level: int, message: str, *args: object, logger: str = "user") -> None:
+        if not unit.silent:
+            logging.getLogger(f"{log.name}.{logger}").log(
+                level, message, *args, extra={"apis_unit": unit.unit_id}
+            )
+
+    def _scenario(self, unit: Unit) -> dict:
+        return self.scenarios.get(unit.unit_id) or rules.DEFAULT_SCENARIO
+
+    def _free(self, unit: Unit) -> bool:
+        """Autonomous and without a deal: the emulator runs one deal per unit at a time (apis-main allows
+        ``deal_interlock_capacity``; one keeps the shared DC bus model simple)."""
+        capacity = int(2.3 / self._deal_settings()["gridCurrentA"])
+        return self.effective(unit) == "autonomous" and len(unit.deal_ids) < min(capacity, 1)
+
+    def _negotiate(self, unit: Unit, running: list[Unit]) -> None:
+        if not self._free(unit):
+            return
+        time_of_day = self.world.strftime("%H:%M:%S")
+        request = rules.request_of(self._scenario(unit), unit.unit_id, time_of_day, unit.remaining_wh)
+        settings = self._deal_settings()
+        if request is None or request.amount_wh <= settings["amountMinWh"]:
+            return
+        accepts = [
+            offer
+            for other in running
+            if other is not unit
+            and self._free(other)
+            and (
+                offer := rules.accept_of(
+                    self._scenario(other), other.unit_id, request, time_of_day, other.remaining_wh
+                )
+            )
+        ]
+        accept = rules.select(request, accepts, rules.strategy(self._scenario(unit), time_of_day))
+        if accept is None:
+            self._log(unit, logging.INFO, "no accept chosen")
+            return
+        amount = min(request.amount_wh, accept.amount_wh, settings["amountMaxWh"])
+        amount = amount // settings["amountUnitWh"] * settings["amountUnitWh"]
+        if amount < settings["amountMinWh"]:
+            return
+        self._create(unit, request, self.unit(accept.unit_id), accept, amount, settings["gridCurrentA"])
+
+    def _create(
+        self,
+        requester: Unit,
+        request: rules.Offer,
+        accepter: Unit,
+        accept: rules.Offer,
+        amount: float,
+        current: float,
+    ) -> None:
+        charge, discharge = (requester, accepter) if request.kind == "charge" else (accepter, requester)
+        now = self.world_time
+        price = request.point_per_wh if request.kind == "charge" else accept.point_per_wh
+        deal = {
+            "unitId": requester.unit_id,
+            "negotiationId": str(uuid.uuid4()),
+            "requestUnitId": requester.unit_id,
+            "acceptUnitId": accepter.unit_id,
+            "requestDateTime": now,
+            "acceptDateTime": now,
+            "requestPointPerWh": request.point_per_wh,
+            "acceptPointPerWh": accept.point_per_wh,
+            "requestDealGridCurrentA": current,
+            "acceptDealGridCurrentA": current,
+            "type": request.kind,
+            "chargeUnitId": charge.unit_id,
+            "dischargeUnitId": discharge.unit_id,
+            "pointPerWh": price,
+            "chargeUnitEfficientGridVoltageV": 312.0,
+            "dischargeUnitEfficientGridVoltageV": 312.0,
+            "dealGridCurrentA": current,
+            "requestAmountWh": int(request.amount_wh),
+            "acceptAmountWh": int(accept.amount_wh),
+            "dealAmountWh": int(amount),
+            "dealId": str(uuid.uuid4()),
+            "createDateTime": now,
+            "isMaster": not any(d.get("isMaster") for d in self.deals.values()),
+        }
+        self.deals[deal["dealId"]] = deal
+        for unit in (charge, discharge):
+            unit.deal_ids.append(deal["dealId"])
+        self._log(
+            requester, logging.INFO, "deal created : %s", deal["dealId"], logger="mediator.DealCreation"
+        )
+
+    def _step(self, deal: dict, seconds: float) -> None:
+        charge, discharge = self.unit(deal["chargeUnitId"]), self.unit(deal["dischargeUnitId"])
+        for key in STEPS:
+            if key not in deal:
+                deal[key] = self.world_time
+                if key == "activateDateTime":
+                    has_reference = any(
+                        unit.mode == VOLTAGE_REFERENCE for unit in self.units if not unit.stopped
+                    )
+                    discharge.set_dcdc(
+                        *((DISCHARGE, deal["dealGridCurrentA"]) if has_reference else (VOLTAGE_REFERENCE,))
+                    )
+                elif key == "warmUpDateTime":
+                    charge.set_dcdc(CHARGE, deal["dealGridCurrentA"])
+                    deal["compensationTargetVoltageReferenceGridCurrentA"] = -deal["dealGridCurrentA"]
+                    deal["dischargeUnitCompensatedGridCurrentA"] = deal["dealGridCurrentA"]
+                    deal["chargeUnitCompensatedGridCurrentA"] = deal["dealGridCurrentA"]
+                elif key == "startDateTime":
+                    deal["cumulateDateTime"], deal["cumulateAmountWh"] = self.world_time, 0.0
+                self._log(
+                    charge,
+                    logging.INFO,
+                    "deal %s",
+                    key.removesuffix("DateTime").lower(),
+                    logger="gridmaster.DealExecution",
+                )
+                return
+        if "stopDateTime" not in deal:
+            deal["cumulateAmountWh"] = round(deal["cumulateAmountWh"] + max(charge.wb, 0) * seconds / 3600, 3)
+            deal["cumulateDateTime"] = self.world_time
+            if discharge.rsoc < 20 or charge.rsoc > 95:
+                self._abort(deal, "battery limit reached")
+            elif deal["cumulateAmountWh"] > deal["dealAmountWh"]:
+                deal["stopDateTime"] = self.world_time
+                for unit in (charge, discharge):
+                    if not any(
+                        unit.unit_id in (d["chargeUnitId"], d["dischargeUnitId"]) and d is not deal
+                        for d in self.deals.values()
+                    ):
+                        unit.set_dcdc(WAIT)
+                self._log(charge, logging.INFO, "deal stopped", logger="gridmaster.DealExecution")
+            return
+        deal["deactivateDateTime"] = self.world_time
+        self._dispose(deal)
+
+    def _abort(self, deal: dict, reason: str) -> None:
+        now = self.world_time
+        deal.setdefault("abort", []).append({"dateTime": now, "reason": reason})
+        deal["abortDateTime"], deal["abortReason"] = now, reason
+        for key in (*STEPS, "stopDateTime"):
+            deal.setdefault(key, "--")
+        deal["deactivateDateTime"] = now
+        for unit_id in (deal["chargeUnitId"], deal["dischargeUnitId"]):
+            self.unit(unit_id).set_dcdc(WAIT)
+        self._log(self.unit(deal["chargeUnitId"]), logging.WARNING, "deal aborted; reason : %s", reason)
+        self._dispose(deal)
+
+    def _dispose(self, deal: dict) -> None:
+        deal.pop("isMaster", None)
+        self.deals.pop(deal["dealId"], None)
+        for unit_id in (deal["chargeUnitId"], deal["dischargeUnitId"]):
+            unit = self.unit(unit_id)
+            if deal["dealId"] in unit.deal_ids:
+                unit.deal_ids.remove(deal["dealId"])
+        self.completed.append((self.completed_count, dict(deal)))
+        self.completed_count += 1
+        self._write_deal_log(deal)
+        self._log(
+            self.unit(deal["chargeUnitId"]),
+            logging.INFO,
+            "deal deactivated",
+            logger="gridmaster.DealExecution",
+        )
+
+    def _write_deal_log(self, deal: dict) -> None:
+        """One JSON file per completed deal, ``<dir>/yyyy/MM/dd/<dealId>`` (created date), atomically."""
+        if self.config.deal_log_dir is None:
+            return
+        created = datetime.strptime(deal["createDateTime"], WORLD_FORMAT)
+        directory = self.config.deal_log_dir / created.strftime("%Y/%m/%d")
+        directory.mkdir(parents=True, exist_ok=True)
+        temporary = directory / f".{deal['dealId']}.tmp"
+        temporary.write_text(json.dumps(deal))
+        os.replace(temporary, directory / deal["dealId"])
