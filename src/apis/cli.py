@@ -50,10 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="apis", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="fresh demo database, history and server on 127.0.0.1:8000")
+    demo = commands.add_parser(
+        "demo", help="fresh demo database and history, then the whole system live on 127.0.0.1:8000"
+    )
     demo.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT of the web server")
     demo.add_argument("--days", type=int, default=7, help="days of synthetic history")
     demo.add_argument("--no-serve", action="store_true", help="prepare the database and exit")
+    demo.add_argument(
+        "--no-live", action="store_true", help="only the web server: no emulator, ccc, log collector, jobs"
+    )
 
     serve_cmd = commands.add_parser("serve", help="run the web server (gunicorn)")
     serve_cmd.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT to listen on")
@@ -98,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "demo":
         from apis.demo.run import run_demo
 
-        run_demo(bind=args.bind, days=args.days, serve=not args.no_serve)
+        sys.exit(run_demo(bind=args.bind, days=args.days, serve=not args.no_serve, live=not args.no_live))
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 """``apis demo``: a fresh SQLite database under ``./var/demo/`` with the demo registry, an ingest token and
-a synthetic history, then the web server on 127.0.0.1:8000."""
+a synthetic history, then the whole system live (see :mod:`apis.demo.live`) with the web server on
+127.0.0.1:8000."""
 
 import contextlib
 import os
 import secrets
+import socket
 from pathlib import Path
 
 DEMO_DIR = Path("var") / "demo"
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
+UNITS = ["E001", "E002", "E003", "E004"]
 LOGINS = (
     "admin/admin (staff)",
     "e001/e001",
@@ -94,21 +97,29 @@ def _summary(bind: str, token: str, database: Path) -> str:
     )
 
 
-def run_demo(bind: str = "127.0.0.1:8000", days: int = 7, serve: bool = True) -> None:
-    """Prepare a fresh demo under ``./var/demo/`` and, with ``serve``, run the server until Ctrl-C."""
-    database = _configure(DEMO_DIR.resolve())
+def run_demo(bind: str = "127.0.0.1:8000", days: int = 7, serve: bool = True, live: bool = True) -> int:
+    """Prepare a fresh demo under ``./var/demo/``; with ``serve``, run the server (and, with ``live``, the
+    emulated cluster, the ccc, the log collector and the jobs) until Ctrl-C. Returns an exit code."""
+    directory = DEMO_DIR.resolve()
+    database = _configure(directory)
     import django
 
     django.setup()
     token = _prepare(days)
     print(_summary(bind, token, database), flush=True)
     if not serve:
-        return
+        return 0
     from django.db import connections
 
+    connections.close_all()
+    print(f"serving on http://{bind}/", flush=True)
+    if live:
+        from apis.demo.live import LiveDemo, free_port, run_live
+
+        demo = LiveDemo(directory, bind, COMMUNITY, CLUSTER, token, free_port(socket.SOCK_DGRAM), free_port())
+        return run_live(demo, UNITS)
     from apis.cli import serve as serve_web
 
-    connections.close_all()  # gunicorn forks its workers; they open their own connections
-    print(f"serving on http://{bind}/ (Ctrl-C stops)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         serve_web(bind, workers=2)
+    return 0

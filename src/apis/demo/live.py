@@ -1,0 +1,204 @@
+"""The living demo cluster: ``apis demo`` runs the whole system as separate processes on one machine.
+
+emulator (E001…E004, real-time clock) → ``apis ccc`` → ``apis serve`` ← browser; the emulator and the ccc send
+their log lines over UDP to ``apis logcollector``; ``apis jobs`` runs monitoring and downtime extraction.
+The processes are supervised together: when one stops, or on Ctrl-C / SIGTERM, all are stopped (SIGTERM, then
+a kill after ``STOP_GRACE_SEC``), in the reverse order of their start.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+STOP_GRACE_SEC = 10
+REPORT_PERIOD_MSEC = 5000  # the VISUAL page polls every 5 s; the Java ccc's usual period is 30 s
+APIS = [str(Path(sys.executable).with_name("apis"))]
+
+
+@dataclass(frozen=True)
+class LiveDemo:
+    """Where the demo's processes listen and keep their files."""
+
+    directory: Path
+    bind: str
+    community: str
+    cluster: str
+    token: str
+    log_port: int
+    emulator_port: int
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator_port}"
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port of 127.0.0.1 that is free now (TCP by default)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ccc_config(demo: LiveDemo, units: list[str]) -> dict:
+    """The ccc's config.json for the demo cluster (keys of the ccc specification plus ``source``)."""
+    host, _, port = demo.bind.rpartition(":")
+    server = {"host": host, "port": int(port), "ssl": False, "requestTimeoutMsec": 5000}
+    unit_files = str(demo.directory / "units" / "{unitId}")
+    return {
+        "programId": "apis-ccc",
+        "communityId": demo.community,
+        "clusterId": demo.cluster,
+        "timeZone": os.environ.get("APIS_TIME_ZONE", "Asia/Tokyo"),
+        "ingestToken": demo.token,
+        "logUdp": f"127.0.0.1:{demo.log_port}",
+        "source": {
+            "url": demo.emulator_url,
+            "dealLogDirectory": str(demo.directory / "dealLog"),
+            "units": [{"unitId": unit, "account": unit.lower(), "password": unit.lower()} for unit in units],
+        },
+        "spool": {
+            "directory": str(demo.directory / "ccc-spool"),
+            "maxFiles": 100_000,
+            "backoffMaxMsec": 30_000,
+        },
+        "unitDataReporting": {
+            "enabled": True,
+            "type": "http_post",
+            "periodMsec": REPORT_PERIOD_MSEC,
+            "uri": "/api/ccc/unitData",
+            **server,
+        },
+        "dealReporting": {
+            "enabled": True,
+            "type": "http_post",
+            "periodMsec": REPORT_PERIOD_MSEC,
+            "uri": "/api/ccc/deal",
+            **server,
+        },
+        "scenarioAcquisition": {
+            "enabled": True,
+            "periodMsec": 10_000,
+            "useS3": False,
+            "uri": "/api/misc/scenario/currentData",
+            "file": f"{unit_files}/scenario.json",
+            **server,
+        },
+        "policyAcquisition": {
+            "enabled": True,
+            "periodMsec": 60_000,
+            "uri": "/api/misc/policy/currentData",
+            "file": f"{unit_files}/policy.json",
+            **server,
+        },
+        "deallogAcquisition": {
+            "enabled": True,
+            "executionTime": "010000",
+            "acquisitionTime": "010000",
+            "target": "directory",
+            "directory": str(demo.directory / "deallog-archive"),
+        },
+        "watchdog": {"enabled": False},
+    }
+
+
+def commands(demo: LiveDemo, units: list[str], config_path: Path) -> list[tuple[str, list[str]]]:
+    """(name, command line) of every process, in start order."""
+    zone = ZoneInfo(os.environ.get("APIS_TIME_ZONE", "Asia/Tokyo"))
+    now = datetime.now(zone).replace(tzinfo=None, microsecond=0).isoformat()
+    unit_files = str(demo.directory / "units" / "{unitId}")
+    cluster = ["--community", demo.community, "--cluster", demo.cluster]
+    return [
+        ("web server", [*APIS, "serve", "--bind", demo.bind, "--workers", "2"]),
+        (
+            "log collector",
+            [*APIS, "logcollector", "--unicast", "--bind", f"127.0.0.1:{demo.log_port}", *cluster],
+        ),
+        ("jobs", [*APIS, "jobs"]),
+        (
+            "emulator",
+            [
+                *APIS,
+                "emulator",
+                *cluster,
+                "--units",
+                str(len(units)),
+                "--speed",
+                "1",
+                "--loop-msec",
+                "1000",
+                "--start",
+                now,
+                "--bind",
+                f"127.0.0.1:{demo.emulator_port}",
+                "--log-udp",
+                f"127.0.0.1:{demo.log_port}",
+                "--deal-log-dir",
+                str(demo.directory / "dealLog"),
+                "--scenario-file",
+                f"{unit_files}/scenario.json",
+                "--policy-file",
+                f"{unit_files}/policy.json",
+            ],
+        ),
+        ("ccc", [*APIS, "ccc", "--config", str(config_path)]),
+    ]
+
+
+def _stop(processes: list[tuple[str, subprocess.Popen]]) -> None:
+    """One after the other, the last started first, so that nobody talks to a process already gone."""
+    for name, process in reversed(processes):
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_GRACE_SEC)
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop within {STOP_GRACE_SEC} s: killed", flush=True)
+            process.kill()
+            process.wait()
+
+
+def run_live(demo: LiveDemo, units: list[str]) -> int:
+    """Start every process and supervise them until one stops or the user interrupts; returns an exit code."""
+    config_path = demo.directory / "ccc.json"
+    config_path.write_text(json.dumps(ccc_config(demo, units), indent=2))
+    log_directory = demo.directory / "logs"
+    log_directory.mkdir(exist_ok=True)
+    processes: list[tuple[str, subprocess.Popen]] = []
+    interrupted = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        for name, command in commands(demo, units, config_path):
+            log = (log_directory / f"{name.replace(' ', '-')}.log").open("ab")
+            # Own process group: Ctrl-C reaches only this supervisor, which stops them in order.
+            processes.append((name, subprocess.Popen(command, stdout=log, stderr=log, process_group=0)))
+            log.close()
+        print(f"running: {', '.join(name for name, _ in processes)}; logs in {log_directory}", flush=True)
+        print("Ctrl-C stops everything", flush=True)
+        while not interrupted:
+            ended = [(name, p.returncode) for name, p in processes if p.poll() is not None]
+            if ended:
+                name, code = ended[0]
+                print(f"{name} stopped with exit code {code} (see {log_directory}); stopping", flush=True)
+                return 1
+            time.sleep(0.5)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        print("stopping …", flush=True)
+        _stop(processes)
+        signal.signal(signal.SIGTERM, previous)
+        print("stopped", flush=True)

@@ -1,0 +1,101 @@
+"""``apis demo``: the whole system live on one machine (emulator → ccc → server, log collector, jobs), and
+Ctrl-C stops every process cleanly. Run in a subprocess exactly as a user runs it."""
+
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+APIS = Path(sys.executable).with_name("apis")
+DEADLINE_SEC = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_SEC
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"not within {DEADLINE_SEC} s: {what}")
+
+
+def _count(database: Path, sql: str, *params: object) -> int:
+    if not database.exists():
+        return 0
+    with sqlite3.connect(database, timeout=30) as connection:
+        return connection.execute(sql, params).fetchone()[0]
+
+
+def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
+    port = _free_port()
+    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
+    demo = subprocess.Popen(
+        [str(APIS), "demo", "--days", "1", "--bind", f"127.0.0.1:{port}"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    directory = tmp_path / "var" / "demo"
+    database = directory / "apis.sqlite3"
+    started_ms = int(time.time() * 1000)
+    try:
+        # Reports of the emulated cluster reach the database through the ccc, with the current datasetId.
+        _wait_for(
+            lambda: (
+                _count(
+                    database,
+                    "SELECT COUNT(DISTINCT unit_id) FROM unit_data_unitdata WHERE dataset_id >= ?",
+                    started_ms,
+                )
+                == 4
+            ),
+            "live unit data of E001…E004",
+        )
+        # The ccc's and apis-main's log lines reach the log collector.
+        programs = "SELECT COUNT(DISTINCT program_id) FROM apis_log_apislog WHERE program_id IN (?, ?)"
+        _wait_for(
+            lambda: _count(database, programs, "apis-ccc", "apis-main") == 2,
+            "log lines of the ccc and the emulator",
+        )
+        # The web server shows the live data to staff.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            http.get("/api/core/csrftoken")
+            login = http.post(
+                "/api/core/login",
+                data={"username": "admin", "password": "admin"},
+                headers={"X-CSRFToken": http.cookies["csrftoken"]},
+            )
+            assert login.status_code == 200, login.text
+            latest = http.get(
+                "/api/staff/unitData/latestSet",
+                params={"communityId": "oss_community", "clusterId": "oss_cluster"},
+            )
+        assert latest.status_code == 200
+        assert {row["datasetId"] >= started_ms for row in latest.json().values()} == {True}
+        config = json.loads((directory / "ccc.json").read_text())
+        assert config["unitDataReporting"]["port"] == port
+    finally:
+        demo.send_signal(signal.SIGINT)
+        output, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, output
+    assert "stopped" in output.splitlines()[-1]
+    # Nothing is left listening on the web server's port.
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0
+    collector_log = (directory / "logs" / "log-collector.log").read_text()
+    assert "logcollector stopped" in collector_log
