@@ -33,6 +33,9 @@ SECTIONS = [
     ("Log collector (`apis logcollector`, UDP on loopback)", "logcollector.py", ("postgresql", "sqlite")),
     ("Monitoring pass (`apis jobs`)", "monitoring.py", ("postgresql", "sqlite")),
     ("Downtime extraction", "downtime.py", ("postgresql", "sqlite")),
+    ("apis-ccc (emulator → `apis ccc` → `apis serve`, 100 units)", "ccc.py", ("postgresql", "sqlite")),
+    ("MongoDB importer (`import_mongodump`)", "importer.py", ("postgresql", "sqlite")),
+    ("ESS dataset downloads", "ess.py", ("postgresql",)),
 ]
 
 NOTES = [
