@@ -2,11 +2,13 @@
 
 from django.urls import path
 
+from apis.ess.catalog import OperatingSitesView
 from apis.ess.views import ComponentDataView, DownloadView
 
 SITE = "operating-sites/<str:operating_site_id>/"
 
 urlpatterns = [
+    path("operating-sites/", OperatingSitesView.as_view(), name="ess-operating-sites"),
     path(SITE + "banks/<str:bank_id>/", ComponentDataView.as_view(table="bank"), name="ess-bank-list"),
     path(SITE + "banks/<str:bank_id>/racks/", ComponentDataView.as_view(table="rack"), name="ess-rack-list"),
     path(

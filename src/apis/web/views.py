@@ -1,4 +1,5 @@
-"""The staff and resident web pages: HTML shells whose JavaScript calls the JSON API.
+"""The web pages: HTML shells whose JavaScript calls the JSON API. Staff and resident pages per role, and
+the ESS dataset page (:func:`datasets`) for every logged-in user.
 
 Every page knows the user's selection (community/cluster, and for residents the unit), remembered per
 user and role in :class:`Selection`; the selection form posts to :func:`select`. Pages carry a strict
@@ -76,11 +77,12 @@ def _chosen(user, role: str, options: list[dict]) -> dict | None:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The login page, or the user's first dashboard once logged in."""
+    """The login page, or once logged in the user's first dashboard (the dataset page without a role)."""
     if request.user.is_authenticated:
         roles = allowed_roles(request.user)
         if roles:
             return redirect("web:page", role=roles[0], name="visual")
+        return redirect("web:datasets")
     return _secured(render(request, "web/login.html", {"roles": []}))
 
 
@@ -112,6 +114,24 @@ def page(request: HttpRequest, role: str, name: str) -> HttpResponse:
         },
     }
     return _secured(render(request, f"web/{name}.html", context))
+
+
+@require_GET
+def datasets(request: HttpRequest) -> HttpResponse:
+    """The ESS dataset page, for every logged-in user (staff, resident or neither, e.g. a researcher)."""
+    if not request.user.is_authenticated:
+        return redirect("web:home")
+    roles = allowed_roles(request.user)
+    role = roles[0] if roles else ""
+    context = {
+        "role": role,
+        "roles": roles,
+        "name": "datasets",
+        "title": "DATASETS",
+        "pages": PAGES.get(role, {}),
+        "page_data": {"page": "datasets", "username": request.user.username},
+    }
+    return _secured(render(request, "web/datasets.html", context))
 
 
 @require_POST
