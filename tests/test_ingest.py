@@ -164,6 +164,12 @@ def _set(path: str, value: object):
         (_set("datasetId", "1577847600000"), "item 1: invalid field datasetId: '1577847600000'"),
         (_set("datasetId", True), "item 1: invalid field datasetId: True"),
         (_set("datasetId", 1.5), "item 1: invalid field datasetId: 1.5"),
+        (_set("datasetId", 2**63), f"item 1: invalid field datasetId: {2**63} (out of the 64-bit integer"),
+        (_set("oesunit.id", "E" * 129), "item 1: invalid field oesunit.id: longer than 128 characters"),
+        (
+            _set("apis.operation_mode.effective", "x" * 33),
+            "item 1: invalid field apis.operation_mode.effective: longer than 32 characters",
+        ),
     ],
 )
 def test_invalid_unit_item_is_rejected_naming_index_and_field_and_nothing_is_stored(token, change, message):
@@ -398,6 +404,9 @@ def test_deal_without_report_time_is_stamped_with_the_time_of_arrival(token):
         (_set("reportTime", False), "item 1: invalid field reportTime: False"),
         (_set("reportTime", 1.5), "item 1: invalid field reportTime: 1.5"),
         (_set("reportTime", -1), "item 1: invalid field reportTime: -1"),
+        (_set("reportTime", 2**64), f"item 1: invalid field reportTime: {2**64} (out of the 64-bit integer"),
+        (_set("dealId", "d" * 129), "item 1: invalid field dealId: longer than 128 characters"),
+        (_set("chargeUnitId", "E" * 129), "item 1: invalid field chargeUnitId: longer than 128 characters"),
         (_set("createDateTime", "yesterday"), "item 1: invalid time: 'yesterday' (field createDateTime)"),
         (_set("stopDateTime", 1577847600), "item 1: invalid time: 1577847600 (field stopDateTime)"),
         (

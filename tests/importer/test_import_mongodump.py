@@ -154,7 +154,9 @@ def test_invalid_documents_are_rejected_with_their_reasons_and_the_valid_ones_ar
         "rejected: unitData.bson document 4: an unsupported BSON value bytes (field dcdc.param.blob)"
         in report
     )
-    assert "rejected: unitData.bson document 5: unit_id is longer than 128 characters" in report
+    assert (
+        "rejected: unitData.bson document 5: invalid field oesunit.id: longer than 128 characters" in report
+    )
     assert line(report, "deal").endswith("1 imported, 0 skipped (already present), 2 rejected")
     assert "deal.bson document 2: invalid time: 'yesterday' (field createDateTime)" in report
     assert "deal.bson document 3: missing field dealId" in report

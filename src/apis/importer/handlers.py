@@ -25,13 +25,11 @@ from apis.apis_log.collector import COLUMNS as LOG_COLUMNS
 from apis.apis_log.models import ApisLog
 from apis.core.sql import append_rows, insert_rows
 from apis.deal.models import Deal
-from apis.deal.store import COLUMNS as DEAL_COLUMNS
 from apis.deal.store import DealRecord, store_deals
 from apis.downtime.models import UNIT_KEY, Downtime, DowntimeStatus
 from apis.importer.models import ImportedLog
 from apis.importer.values import Rejected, check_lengths, moment, plain, text
 from apis.ingest.parse import IngestError, parse_deals, parse_unit_data
-from apis.unit_data.models import UnitData
 from apis.unit_data.store import UnitRecord, store_unit_data
 
 INSERT_ROWS = 500
@@ -67,11 +65,6 @@ def _parse_unit_data(value: object) -> UnitRecord:
         [record] = parse_unit_data([data], *own)
     except IngestError as error:
         raise _ingest_rejection(error) from None
-    check_lengths(
-        UnitData,
-        ("community_id", "cluster_id", "unit_id", "effective_mode"),
-        (record.community_id, record.cluster_id, record.unit_id, record.effective_mode),
-    )
     return record
 
 
@@ -84,7 +77,6 @@ def _parse_deal(value: object) -> DealRecord:
         [record] = parse_deals([data], data.get("communityId"), data.get("clusterId"), now=0)
     except IngestError as error:
         raise _ingest_rejection(error) from None
-    check_lengths(Deal, DEAL_COLUMNS, record.row())
     return record
 
 

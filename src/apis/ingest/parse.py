@@ -13,8 +13,17 @@ import time
 from datetime import datetime
 
 from apis.core.timeparse import iso_z, parse_apis_time
+from apis.deal.models import Deal
 from apis.deal.store import DealRecord
+from apis.unit_data.models import UnitData
 from apis.unit_data.store import UnitRecord
+
+# The columns the keys are stored in: a longer value is refused here instead of failing the INSERT.
+ID_MAX_LENGTH = UnitData._meta.get_field("unit_id").max_length
+MODE_MAX_LENGTH = UnitData._meta.get_field("effective_mode").max_length
+DEAL_UNIT_MAX_LENGTH = Deal._meta.get_field("charge_unit_id").max_length
+# Integers are stored in 64-bit signed columns.
+INTEGER_RANGE = range(-(2**63), 2**63)
 
 
 class IngestError(Exception):
@@ -45,7 +54,13 @@ def _text_field(index: int, document: dict, key: str, path: str = "") -> str:
         raise _invalid(index, f"missing field {path or key}")
     if not isinstance(value, str):
         raise _invalid(index, f"invalid field {path or key}: {value!r} (expected a string)")
+    _check_length(index, value, path or key, ID_MAX_LENGTH)
     return value
+
+
+def _check_length(index: int, value: object, path: str, limit: int) -> None:
+    if isinstance(value, str) and len(value) > limit:
+        raise _invalid(index, f"invalid field {path}: longer than {limit} characters")
 
 
 def _integer_field(index: int, document: dict, key: str) -> int | None:
@@ -54,8 +69,10 @@ def _integer_field(index: int, document: dict, key: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
+        if value not in INTEGER_RANGE:
+            raise _invalid(index, f"invalid field {key}: {value} (out of the 64-bit integer range)")
         return value
     raise _invalid(index, f"invalid field {key}: {value!r} (expected an integer)")
 
@@ -132,7 +149,9 @@ def _unit_record(index: int, item: dict, community_id: str, cluster_id: str) -> 
     data = _unit_copy(item)
     data["time"] = iso_z(unit_time)
     data["datasetId"] = dataset_id
-    return UnitRecord(community, cluster, unit, dataset_id, unit_time, data)
+    record = UnitRecord(community, cluster, unit, dataset_id, unit_time, data)
+    _check_length(index, record.effective_mode, "apis.operation_mode.effective", MODE_MAX_LENGTH)
+    return record
 
 
 def parse_unit_data(items: object, community_id: str, cluster_id: str) -> list[UnitRecord]:
@@ -191,6 +210,8 @@ def _deal_record(index: int, item: dict, community_id: str, cluster_id: str, now
     except _BadTime as error:
         raise _time_error(index, error.value, error.path()) from None
     data["reportTime"] = now if report_time is None else report_time
+    for key in ("dischargeUnitId", "chargeUnitId"):
+        _check_length(index, data.get(key), key, DEAL_UNIT_MAX_LENGTH)
     return DealRecord(
         community,
         cluster,
