@@ -206,7 +206,8 @@ def rows(table: str, spec: Spec) -> Iterator[tuple[datetime, list]]:
                 yield moment, _row(table, spec.schema, moment, bank, rack)
 
 
-def _create(cursor, vendor: str, table: str, schema: str) -> None:
+def create_table(cursor, vendor: str, table: str, schema: str) -> None:
+    """``CREATE TABLE IF NOT EXISTS`` of a component table of the schema, keyed by time and ids."""
     definitions = ", ".join(f'"{name}" {TYPES[vendor][kind]}' for name, kind in columns(table, schema))
     keys = ", ".join(f'"{name}"' for name in ["TIMESTAMP", *IDS[table]])
     cursor.execute(f'CREATE TABLE IF NOT EXISTS "{table}" ({definitions}, PRIMARY KEY ({keys}))')
@@ -217,7 +218,7 @@ def _sqlite_write(path: str, spec: Spec) -> int:
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
         for table in BASIC:
-            _create(connection, "sqlite", table, spec.schema)
+            create_table(connection, "sqlite", table, spec.schema)
             names = ", ".join(f'"{name}"' for name, _ in columns(table, spec.schema))
             marks = ", ".join("?" for _ in columns(table, spec.schema))
             batch = ((moment.strftime("%Y-%m-%d %H:%M:%S"), *values) for moment, values in rows(table, spec))
@@ -232,7 +233,7 @@ def _pg_write(url: str, spec: Spec) -> int:
     count = 0
     with psycopg.connect(url) as connection, connection.cursor() as cursor:
         for table in BASIC:
-            _create(cursor, "postgresql", table, spec.schema)
+            create_table(cursor, "postgresql", table, spec.schema)
             names = ", ".join(f'"{name}"' for name, _ in columns(table, spec.schema))
             cursor.execute(f'CREATE TEMP TABLE ess_load (LIKE "{table}") ON COMMIT DROP')
             with cursor.copy(f"COPY ess_load ({names}) FROM STDIN") as copy:
