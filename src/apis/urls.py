@@ -3,12 +3,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+from rest_framework_simplejwt.views import TokenRefreshView
 
 from apis.community import urls as community
 from apis.core import views as core_views
 from apis.deal import urls as deal
 from apis.downtime import urls as downtime
+from apis.ess.tokens import ThrottledTokenObtainPairView
 from apis.monitoring import urls as monitoring
 from apis.scenario import urls as scenario
 from apis.unit_data import urls as unit_data
@@ -41,7 +42,7 @@ urlpatterns = [
     path("api/misc/", include(misc)),
     path("api/ccc/", include("apis.ingest.urls")),
     path("api/ess/", include("apis.ess.urls")),
-    path("api/token/", TokenObtainPairView.as_view(), name="token_obtain_pair"),
+    path("api/token/", ThrottledTokenObtainPairView.as_view(), name="token_obtain_pair"),
     path("api/token/refresh/", TokenRefreshView.as_view(), name="token_refresh"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

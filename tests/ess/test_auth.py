@@ -46,3 +46,19 @@ def test_openapi_schema_and_offline_docs(client):
     assert schema.status_code == 200 and b"/api/ess/download/operating-sites/" in schema.content
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"drf_spectacular_sidecar" in docs.content
+
+
+@pytest.mark.django_db
+def test_failed_token_logins_are_throttled_per_user_name_with_429(client, django_user_model, settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    django_user_model.objects.create_user("scientist", password="long-secret-42")
+    wrong = {"username": "scientist", "password": "guess"}
+    assert [client.post("/api/token/", wrong).status_code for _ in range(3)] == [401, 401, 401]
+    refused = client.post("/api/token/", {"username": "scientist", "password": "long-secret-42"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    body = refused.json()
+    assert body["code"] == "429" and body["exception type"] == "Throttled"
+    assert body["message"].startswith("too many failed logins")
+    other = django_user_model.objects.create_user("colleague", password="other-secret-7")
+    answer = client.post("/api/token/", {"username": other.username, "password": "other-secret-7"})
+    assert answer.status_code == 200 and "access" in answer.json()
