@@ -3,6 +3,8 @@
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,29 +27,38 @@ def _pg_database(name: str, create: bool) -> None:
             connection.execute(f"CREATE DATABASE {name}")
 
 
+@contextmanager
+def site_databases(vendor: str, directory, label: str, ids: tuple[int, ...]) -> Iterator[dict[int, str]]:
+    """Empty site databases of ``vendor`` (SQLite files in ``directory`` or new PostgreSQL databases named
+    ``apis_ess_<label><id>_<random>``), dropped on exit; yields site id → database URL."""
+    urls, names = {}, []
+    try:
+        for site_id in ids:
+            if vendor == "sqlite":
+                urls[site_id] = str(directory / f"{label}{site_id}.sqlite3")
+            else:
+                name = f"apis_ess_{label}{site_id}_{uuid.uuid4().hex[:8]}"
+                _pg_database(name, create=True)
+                names.append(name)
+                urls[site_id] = PG_SERVER + name
+        yield urls
+    finally:
+        for name in names:
+            _pg_database(name, create=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ess_sites(request, tmp_path, settings):
     """Two sites, one day of data every 10 minutes (site 1: 2 banks × 2 racks; site 2: 1 bank × 3 racks)."""
-    urls = {}
-    names = []
-    for site_id in (1, 2):
-        if request.param == "sqlite":
-            urls[site_id] = str(tmp_path / f"site{site_id}.sqlite3")
-        else:
-            name = f"apis_ess_t{site_id}_{uuid.uuid4().hex[:8]}"
-            _pg_database(name, create=True)
-            names.append(name)
-            urls[site_id] = PG_SERVER + name
-    generate(urls[1], Spec("basic", START, 1, 600, 2, 2))
-    generate(urls[2], Spec("extended", START, 1, 600, 1, 3))
-    settings.ESS_SITES = {str(k): {"name": f"site {k}", "url": url} for k, url in urls.items()}
-    clear_schema_cache()
-    yield urls
-    for site in sites().values():
-        discard(site)
-    clear_schema_cache()
-    for name in names:
-        _pg_database(name, create=False)
+    with site_databases(request.param, tmp_path, "t", (1, 2)) as urls:
+        generate(urls[1], Spec("basic", START, 1, 600, 2, 2))
+        generate(urls[2], Spec("extended", START, 1, 600, 1, 3))
+        settings.ESS_SITES = {str(k): {"name": f"site {k}", "url": url} for k, url in urls.items()}
+        clear_schema_cache()
+        yield urls
+        for site in sites().values():
+            discard(site)
+        clear_schema_cache()
 
 
 def append_rows(url: str, table: str, rows: list[dict]) -> None:

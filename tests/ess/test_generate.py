@@ -4,13 +4,12 @@ the extended columns of site 2, and clear refusals of bad arguments."""
 import io
 import json
 import sqlite3
-import uuid
 
 import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.ess.conftest import PG_SERVER, _pg_database
+from tests.ess.conftest import site_databases
 
 ARGS = {"days": 1, "banks": 2, "racks": 3, "step": 300, "start": "2022-09-01"}
 ROWS_PER_DAY = 86_400 // ARGS["step"]
@@ -19,19 +18,9 @@ ROWS_PER_DAY = 86_400 // ARGS["step"]
 @pytest.fixture(params=["sqlite", "postgresql"])
 def site_urls(request, tmp_path, settings):
     """Three empty site databases of one vendor: sites 1 and 3 (basic columns) and 2 (extended)."""
-    urls, names = {}, []
-    for site_id in (1, 2, 3):
-        if request.param == "sqlite":
-            urls[site_id] = str(tmp_path / f"generated{site_id}.sqlite3")
-        else:
-            name = f"apis_ess_gen{site_id}_{uuid.uuid4().hex[:8]}"
-            _pg_database(name, create=True)
-            names.append(name)
-            urls[site_id] = PG_SERVER + name
-    settings.ESS_SITES = {str(k): {"name": f"site {k}", "url": url} for k, url in urls.items()}
-    yield urls
-    for name in names:
-        _pg_database(name, create=False)
+    with site_databases(request.param, tmp_path, "gen", (1, 2, 3)) as urls:
+        settings.ESS_SITES = {str(k): {"name": f"site {k}", "url": url} for k, url in urls.items()}
+        yield urls
 
 
 def _read(url: str, sql: str) -> list[tuple]:
