@@ -33,10 +33,16 @@ def _wait_for(condition, what: str) -> None:
 
 
 def _count(database: Path, sql: str, *params: object) -> int:
+    """The count, or 0 while the demo has not yet created the database and its tables."""
     if not database.exists():
         return 0
-    with sqlite3.connect(database, timeout=30) as connection:
-        return connection.execute(sql, params).fetchone()[0]
+    try:
+        with sqlite3.connect(database, timeout=30) as connection:
+            return connection.execute(sql, params).fetchone()[0]
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return 0
+        raise
 
 
 def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
