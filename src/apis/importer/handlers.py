@@ -32,7 +32,7 @@ from apis.importer.values import Rejected, check_lengths, moment, plain, text
 from apis.ingest.parse import IngestError, parse_deals, parse_unit_data
 from apis.unit_data.store import UnitRecord, store_unit_data
 
-INSERT_ROWS = 500
+IDS_PER_CLAIM = 500  # ids per ledger statement (well under SQLite's limit of bound parameters)
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ def _store_logs(records: Sequence[tuple[str, tuple]]) -> int:
         new.setdefault(source_id, row)
     ids = list(new)
     claimed = set().union(
-        *(_claim(ids[start : start + INSERT_ROWS]) for start in range(0, len(ids), INSERT_ROWS))
+        *(_claim(ids[start : start + IDS_PER_CLAIM]) for start in range(0, len(ids), IDS_PER_CLAIM))
     )
     return append_rows(ApisLog, LOG_COLUMNS, [row for source_id, row in new.items() if source_id in claimed])
 
@@ -193,10 +193,7 @@ def _store_downtimes(records: Sequence[_Downtime]) -> int:
         if record.recovery is None:
             open_units.add(record.key)
         new.append((*record.key, record.down, record.recovery))
-    for start in range(0, len(new), INSERT_ROWS):
-        insert_rows(
-            Downtime, (*UNIT_KEY, "down_datetime", "recovery_datetime"), new[start : start + INSERT_ROWS]
-        )
+    insert_rows(Downtime, (*UNIT_KEY, "down_datetime", "recovery_datetime"), new)
     return len(new)
 
 
@@ -211,16 +208,13 @@ def _store_statuses(records: Sequence[tuple]) -> int:
         if tuple(key) not in newest or last_time > newest[tuple(key)]:
             newest[tuple(key)] = last_time
     rows = [(*key, last_time) for key, last_time in newest.items()]
-    return sum(
-        insert_rows(
-            DowntimeStatus,
-            (*UNIT_KEY, "last_time"),
-            rows[start : start + INSERT_ROWS],
-            conflict=UNIT_KEY,
-            update=("last_time",),
-            update_where="excluded.last_time > {table}.last_time",
-        )
-        for start in range(0, len(rows), INSERT_ROWS)
+    return insert_rows(
+        DowntimeStatus,
+        (*UNIT_KEY, "last_time"),
+        rows,
+        conflict=UNIT_KEY,
+        update=("last_time",),
+        update_where="excluded.last_time > {table}.last_time",
     )
 
 
