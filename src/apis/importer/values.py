@@ -11,6 +11,7 @@ from functools import cache
 from bson import Decimal128, ObjectId
 from django.db import models
 
+from apis.core.jsonpath import PathError
 from apis.core.timeparse import iso_z, parse_apis_time
 
 
@@ -18,17 +19,15 @@ class Rejected(Exception):
     """A document that is not importable; ``str()`` is the reason."""
 
 
-class _Unsupported(Exception):
-    """A value no JSON column can hold; the keys of its path are added while it unwinds."""
+class _Unsupported(PathError):
+    """A value no JSON column can hold."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.keys: list[str | int] = []
 
     def rejection(self) -> Rejected:
-        path = "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in reversed(self.keys))
-        return Rejected(f"{self.reason} (field {path.removeprefix('.')})")
+        return Rejected(f"{self.reason} (field {self.path()})")
 
 
 def plain(document: dict) -> dict:

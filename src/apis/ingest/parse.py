@@ -12,6 +12,7 @@ problem, so a caller stores either every item or none. The documents are copied,
 import time
 from datetime import datetime
 
+from apis.core.jsonpath import PathError
 from apis.core.timeparse import iso_z, parse_apis_time
 from apis.deal.models import Deal
 from apis.deal.store import DealRecord
@@ -86,17 +87,12 @@ def _check_cluster(index: int, community: str, cluster: str, community_id: str, 
         )
 
 
-class _BadTime(Exception):
-    """An unparsable time somewhere in a document; the keys of its path are added while it unwinds."""
+class _BadTime(PathError):
+    """An unparsable time somewhere in a document."""
 
     def __init__(self, value: object) -> None:
         super().__init__(value)
         self.value = value
-        self.keys: list[str | int] = []
-
-    def path(self) -> str:
-        text = "".join(f"[{key}]" if isinstance(key, int) else f".{key}" for key in reversed(self.keys))
-        return text.removeprefix(".")
 
 
 def _time_error(index: int, value: object, path: str) -> IngestError:
