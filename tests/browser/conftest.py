@@ -79,19 +79,20 @@ class Visit:
 
 @pytest.fixture
 def visit_as(browser: Browser, site: str) -> Iterator[Callable[..., Visit]]:
-    """``visit_as("admin")`` logs in through the login page and returns the :class:`Visit`."""
+    """``visit_as("admin")`` logs in through the login page and returns the :class:`Visit` once the user's
+    first page (``landing``) is shown; ``password`` defaults to the demo user's."""
     contexts = []
 
-    def make(username: str, **context_options) -> Visit:
+    def make(username: str, password: str = "", landing: str = "visual", **context_options) -> Visit:
         context = browser.new_context(**context_options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         visit = Visit(context.new_page(), site)
         page = visit.open("/")
         page.get_by_label("User name").fill(username)
-        page.get_by_label("Password").fill(PASSWORDS[username])
+        page.get_by_label("Password").fill(password or PASSWORDS[username])
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/visual")
+        page.wait_for_url(f"**/{landing}")
         return visit
 
     yield make

@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 
 from apis.ess.generate import Spec, generate
 from apis.ess.sites import clear_schema_cache
-from tests.browser.conftest import Visit
 
 START = datetime(2022, 9, 1, tzinfo=ZoneInfo("Asia/Seoul"))
 MARKUP_NAME = "<b>Jeju</b> <img src=x onerror=window.__xss=1>"
@@ -31,26 +30,10 @@ def ess_site_files(site, tmp_path, settings) -> str:
 
 
 @pytest.fixture
-def researcher_visit(browser, ess_site_files, django_user_model):
-    """Log a researcher in through the login page; yields ``make(**context_options)`` → :class:`Visit`."""
+def researcher_visit(visit_as, ess_site_files, django_user_model):
+    """Log a researcher in through the login page; returns ``make(**context_options)`` → :class:`Visit`."""
     django_user_model.objects.create_user("researcher", password="data-please-7")
-    contexts = []
-
-    def make(**context_options) -> Visit:
-        context = browser.new_context(**context_options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        visit = Visit(context.new_page(), ess_site_files)
-        page = visit.open("/")
-        page.get_by_label("User name").fill("researcher")
-        page.get_by_label("Password").fill("data-please-7")
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url("**/datasets")
-        return visit
-
-    yield make
-    for context in contexts:
-        context.close()
+    return lambda **options: visit_as("researcher", password="data-please-7", landing="datasets", **options)
 
 
 def test_researcher_previews_rack_fields_and_downloads_a_csv_of_exactly_those_fields(researcher_visit):
