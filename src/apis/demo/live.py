@@ -7,7 +7,6 @@ a kill after ``STOP_GRACE_SEC``), in the reverse order of their start.
 """
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -17,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from django.conf import settings
 
 STOP_GRACE_SEC = 10
 REPORT_PERIOD_MSEC = 5000  # the VISUAL page polls every 5 s; the Java ccc's usual period is 30 s
@@ -39,6 +40,10 @@ class LiveDemo:
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.emulator_port}"
 
+    def unit_file(self, name: str) -> str:
+        """The per-unit file the ccc writes and the emulator re-reads (``{unitId}`` in the path)."""
+        return str(self.directory / "units" / "{unitId}" / name)
+
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port of 127.0.0.1 that is free now (TCP by default)."""
@@ -51,12 +56,11 @@ def ccc_config(demo: LiveDemo, units: list[str]) -> dict:
     """The ccc's config.json for the demo cluster (keys of the ccc specification plus ``source``)."""
     host, _, port = demo.bind.rpartition(":")
     server = {"host": host, "port": int(port), "ssl": False, "requestTimeoutMsec": 5000}
-    unit_files = str(demo.directory / "units" / "{unitId}")
     return {
         "programId": "apis-ccc",
         "communityId": demo.community,
         "clusterId": demo.cluster,
-        "timeZone": os.environ.get("APIS_TIME_ZONE", "Asia/Tokyo"),
+        "timeZone": settings.APIS_TIME_ZONE,
         "ingestToken": demo.token,
         "logUdp": f"127.0.0.1:{demo.log_port}",
         "source": {
@@ -88,14 +92,14 @@ def ccc_config(demo: LiveDemo, units: list[str]) -> dict:
             "periodMsec": 10_000,
             "useS3": False,
             "uri": "/api/misc/scenario/currentData",
-            "file": f"{unit_files}/scenario.json",
+            "file": demo.unit_file("scenario.json"),
             **server,
         },
         "policyAcquisition": {
             "enabled": True,
             "periodMsec": 60_000,
             "uri": "/api/misc/policy/currentData",
-            "file": f"{unit_files}/policy.json",
+            "file": demo.unit_file("policy.json"),
             **server,
         },
         "deallogAcquisition": {
@@ -111,9 +115,7 @@ def ccc_config(demo: LiveDemo, units: list[str]) -> dict:
 
 def commands(demo: LiveDemo, units: list[str], config_path: Path) -> list[tuple[str, list[str]]]:
     """(name, command line) of every process, in start order."""
-    zone = ZoneInfo(os.environ.get("APIS_TIME_ZONE", "Asia/Tokyo"))
-    now = datetime.now(zone).replace(tzinfo=None, microsecond=0).isoformat()
-    unit_files = str(demo.directory / "units" / "{unitId}")
+    now = datetime.now(ZoneInfo(settings.APIS_TIME_ZONE)).replace(tzinfo=None, microsecond=0).isoformat()
     cluster = ["--community", demo.community, "--cluster", demo.cluster]
     return [
         ("web server", [*APIS, "serve", "--bind", demo.bind, "--workers", "2"]),
@@ -143,9 +145,9 @@ def commands(demo: LiveDemo, units: list[str], config_path: Path) -> list[tuple[
                 "--deal-log-dir",
                 str(demo.directory / "dealLog"),
                 "--scenario-file",
-                f"{unit_files}/scenario.json",
+                demo.unit_file("scenario.json"),
                 "--policy-file",
-                f"{unit_files}/policy.json",
+                demo.unit_file("policy.json"),
             ],
         ),
         ("ccc", [*APIS, "ccc", "--config", str(config_path)]),
