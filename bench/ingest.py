@@ -4,6 +4,7 @@ measured in the same run on the same database: the same reports stored one trans
 multi-row bulk insert in one transaction."""
 
 import http.client
+import statistics
 import threading
 import time
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from django.conf import settings
 from data import client_reports, encoded
 
 CLIENTS = 8
+REPEATS = 3
 
 
 def _clear(community: str, cluster: str) -> None:
@@ -90,29 +92,35 @@ def _bulk(community: str, cluster: str, reports: list[list[list[dict]]]) -> floa
 
 
 def run_ingest(url: str, token: str, community: str, cluster: str, units: int, per_client: int) -> dict:
-    """Measure one report size; returns records, the three rates (records/s) and the two ratios."""
+    """Measure one report size; returns records, the three rates (records/s, each the median of
+    ``REPEATS`` interleaved rounds, so that a slow moment of the shared machine does not decide a ratio) and
+    the two ratios."""
     zone = settings.APIS_TIME_ZONE
     _clear(community, cluster)
     _post_concurrently(url, token, encoded(client_reports(community, cluster, units, CLIENTS, 1, 0, zone)))
-    _clear(community, cluster)
     reports = client_reports(community, cluster, units, CLIENTS, per_client, 1, zone)
+    bodies = encoded(reports)
     records = CLIENTS * per_client * units
-    http_seconds = _post_concurrently(url, token, encoded(reports))
-    if (stored := _stored(community, cluster)) != records:
-        raise RuntimeError(f"{stored} of {records} records stored through HTTP")
-    seconds = {"http": http_seconds}
-    for name, work in (("per_report", _per_report), ("bulk", _bulk)):
-        _clear(community, cluster)
-        seconds[name] = work(community, cluster, reports)
-        if (stored := _stored(community, cluster)) != records:
-            raise RuntimeError(f"{stored} of {records} records stored by the {name} baseline")
+    work = {
+        "http": lambda: _post_concurrently(url, token, bodies),
+        "per_report": lambda: _per_report(community, cluster, reports),
+        "bulk": lambda: _bulk(community, cluster, reports),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in work}
+    for _ in range(REPEATS):
+        for name, measure in work.items():
+            _clear(community, cluster)
+            seconds[name].append(measure())
+            if (stored := _stored(community, cluster)) != records:
+                raise RuntimeError(f"{stored} of {records} records stored by {name}")
     _clear(community, cluster)
-    rates = {name: records / value for name, value in seconds.items()}
+    rates = {name: records / statistics.median(values) for name, values in seconds.items()}
     return {
         "units": units,
         "clients": CLIENTS,
         "reports": CLIENTS * per_client,
         "records": records,
+        "repeats": REPEATS,
         "rates": rates,
         "ratio_per_report": rates["http"] / rates["per_report"],
         "ratio_bulk": rates["http"] / rates["bulk"],

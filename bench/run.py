@@ -47,7 +47,8 @@ NOTES = [
     "Baselines on the same database in the same run, without HTTP: *per-report transactions* = the same "
     "reports stored one by one by one process (`parse_unit_data` + `store_unit_data`, one transaction each, "
     "parsing included); *one bulk insert* = all rows already parsed, stored by one `store_unit_data` call "
-    "(multi-row INSERTs, one transaction). The target (issue 2) is the ratio to the bulk insert.",
+    "(multi-row INSERTs, one transaction). The three are measured in 3 interleaved rounds and each rate "
+    "is the median round. The target (issue 2) is the ratio to the bulk insert.",
     "- **Reads**: one logged-in staff session sends sequential GETs; unit data is generated inside the "
     "database (clusters × 4 units × 30-second cycles, one deal per 40 cycles, `ReportedUnit` rows, 3 live "
     "deals in the queried cluster), first the small table, measured, then grown to the large one and "

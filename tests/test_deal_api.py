@@ -243,11 +243,11 @@ def test_datetime_range_is_empty_without_deals_visible_to_the_caller(client_as, 
 
 @pytest.fixture
 def hour_deals(demo_registry) -> None:
-    """Four deals around midnight UTC; d-d has no numeric amount."""
+    """Four deals around midnight UTC; d-c created at a fraction of a second; d-d without numeric amount."""
     store(
         deal_doc("d-a", create="2020-01-01T23:40:00Z", cumulate_wh=10),
         deal_doc("d-b", create="2020-01-02T00:10:00Z", cumulate_wh=20, discharge="E003", charge="E004"),
-        deal_doc("d-c", create="2020-01-02T03:20:00Z", cumulate_wh=5.5),
+        deal_doc("d-c", create="2020-01-02T03:20:00.750Z", cumulate_wh=5.5),
         deal_doc("d-d", create="2020-01-02T03:50:00Z", cumulate_wh=None),
     )
 

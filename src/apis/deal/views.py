@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
-from django.db.models import F, Max, Min, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour
 from django.http import HttpRequest, HttpResponse
 
@@ -67,9 +67,34 @@ def deal_list(request: HttpRequest, deals: QuerySet, unit_id: str | None) -> Htt
 
 
 def datetime_range(request: HttpRequest, deals: QuerySet, unit_id: str | None) -> HttpResponse:
-    """``datetimeRange``: ``{"min", "max"}`` of the creation times, ``{}`` without deals."""
-    bounds = deals.aggregate(min=Min("create_datetime"), max=Max("create_datetime"))
-    return json_response(bounds if bounds["min"] is not None else {})
+    """``datetimeRange``: ``{"min", "max"}`` of the creation times, ``{}`` without deals.
+
+    Ordered one-row queries rather than a MIN/MAX aggregate, so that both databases read only the ends of a
+    creation-time index: the cluster's, or for a resident the discharge and the charge index apart (the
+    aggregate, and any one query over both sides of the resident's OR, scan the cluster's deals)."""
+    created = deals.filter(create_datetime__isnull=False).values_list("create_datetime", flat=True)
+    sides = (
+        [created]
+        if unit_id is None
+        else [created.filter(discharge_unit_id=unit_id), created.filter(charge_unit_id=unit_id)]
+    )
+    firsts = [first for side in sides if (first := side.order_by("create_datetime").first()) is not None]
+    if not firsts:
+        return json_response({})
+    lasts = [last for side in sides if (last := side.order_by("-create_datetime").first()) is not None]
+    return json_response({"min": min(firsts), "max": max(lasts)})
+
+
+class HourAtOffset(ExtractHour):
+    """The hour of the day of a datetime at the fixed UTC offset ``tzinfo``.
+
+    On SQLite it is computed by SQLite's own ``strftime`` (stored datetimes are UTC text); Django's
+    ``ExtractHour`` calls a Python function there for every row, 20 times slower over a million deals."""
+
+    def as_sqlite(self, compiler, connection) -> tuple[str, tuple]:
+        sql, params = compiler.compile(self.lhs)
+        minutes = round(self.tzinfo.utcoffset(None).total_seconds() / 60)
+        return f"CAST(strftime('%%H', {sql}, %s) AS INTEGER)", (*params, f"{minutes:+d} minutes")
 
 
 def hour_sums(request: HttpRequest, deals: QuerySet, unit_id: str | None) -> HttpResponse:
@@ -83,7 +108,7 @@ def hour_sums(request: HttpRequest, deals: QuerySet, unit_id: str | None) -> Htt
         return bad_request(f"invalid timezone : {raw} (expected Z or ±HH:MM)")
     sums = (
         deals.filter(create_datetime__isnull=False)
-        .annotate(hour=ExtractHour("create_datetime", tzinfo=offset))
+        .annotate(hour=HourAtOffset("create_datetime", tzinfo=offset))
         .values("hour")
         .annotate(wh=Sum("cumulate_amount_wh"))
         .order_by("hour")

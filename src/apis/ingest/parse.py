@@ -111,15 +111,31 @@ def _maybe_time(value: str) -> str:
     return value if parsed is None else iso_z(parsed)
 
 
-def _unit_copy(value: object) -> object:
-    if isinstance(value, dict):
-        return {
-            key: _maybe_time(item) if isinstance(item, str) and key.endswith("time") else _unit_copy(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_unit_copy(item) for item in value]
-    return value
+def _unit_copy(document: dict) -> dict:
+    """A copy of ``document`` with its ``*time`` strings converted (recursing only into containers: this
+    runs for every value of every posted document)."""
+    copy = {}
+    for key, item in document.items():
+        if isinstance(item, str):
+            if key.endswith("time"):
+                item = _maybe_time(item)
+        elif isinstance(item, dict):
+            item = _unit_copy(item)
+        elif isinstance(item, list):
+            item = _unit_list_copy(item)
+        copy[key] = item
+    return copy
+
+
+def _unit_list_copy(items: list) -> list:
+    copy = []
+    for item in items:
+        if isinstance(item, dict):
+            item = _unit_copy(item)
+        elif isinstance(item, list):
+            item = _unit_list_copy(item)
+        copy.append(item)
+    return copy
 
 
 def _unit_record(index: int, item: dict, community_id: str, cluster_id: str) -> UnitRecord:
