@@ -70,8 +70,8 @@ def test_researcher_previews_rack_fields_and_downloads_a_csv_of_exactly_those_fi
     assert download.suggested_filename == "rack.csv"
     lines = Path(download.path()).read_text().splitlines()
     assert lines[0] == "timestamp,bank_id,rack_id,rack_soc,rack_voltage,rack_module_fault"
-    assert len(lines) == 1 + 144 * 3  # the download holds every rack of the site
-    assert lines[1].startswith("2022-09-01T00:00:00+09:00,1,1,")
+    assert len(lines) == 1 + 144  # the chosen rack only, as in the preview
+    assert lines[1].startswith("2022-09-01T00:00:00+09:00,1,2,")
 
     assert page.evaluate("window.__xss") is None
     assert page.locator("img[src=x]").count() == 0

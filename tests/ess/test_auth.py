@@ -42,8 +42,14 @@ def test_requests_beyond_the_rate_are_429(researcher, ess_sites, monkeypatch):
 
 @pytest.mark.django_db
 def test_openapi_schema_and_offline_docs(client):
-    schema = client.get("/api/schema/")
-    assert schema.status_code == 200 and b"/api/ess/download/operating-sites/" in schema.content
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert "/api/ess/download/operating-sites/{operating_site_id}/{data_type}/" in schema.json()["paths"]
+    schemes = schema.json()["components"]["securitySchemes"]
+    assert schemes["jwtAuth"]["scheme"] == "bearer"
+    api_key = schemes["apiKey"]
+    assert (api_key["type"], api_key["in"], api_key["name"]) == ("apiKey", "header", "Authorization")
+    assert api_key["description"].startswith("`Api-Key <prefix>.<secret>`")
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"drf_spectacular_sidecar" in docs.content
 

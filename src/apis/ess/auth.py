@@ -1,6 +1,7 @@
 """Authentication of the ESS API: JWT bearer tokens (simplejwt), staff-issued API keys, the web session."""
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -26,3 +27,18 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return KEYWORD
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """``ApiKeyAuthentication`` in the OpenAPI schema (drf-spectacular registers it on import)."""
+
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": f"`{KEYWORD} <prefix>.<secret>`, a key staff issue in the admin",
+        }

@@ -67,6 +67,8 @@ class ComponentDataView(APIView):
 
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+# Optional query parameters of a download that narrow it to one bank or rack, and their id columns.
+DOWNLOAD_IDS = {"bank-id": "bank_id", "rack-id": "rack_id"}
 
 
 class DownloadView(APIView):
@@ -75,7 +77,14 @@ class DownloadView(APIView):
     throttle_classes = [EssThrottle]
 
     @extend_schema(
-        parameters=[*SELECTION_PARAMETERS, _query("format", "file format (default csv)", enum=list(FORMATS))],
+        parameters=[
+            *SELECTION_PARAMETERS,
+            _query("format", "file format (default csv)", enum=list(FORMATS)),
+            *(
+                _query(name, f"only the rows of this {name[:4]} (tables with a {column} column)")
+                for name, column in DOWNLOAD_IDS.items()
+            ),
+        ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, operating_site_id: str, data_type: str) -> StreamingHttpResponse:
@@ -84,8 +93,13 @@ class DownloadView(APIView):
         file_format = request.query_params.get("format", "csv")
         if file_format not in FORMATS:
             raise EssError(f"format must be csv or parquet, not {file_format!r}", "Value Error")
+        ids = {
+            column: request.query_params[name]
+            for name, column in DOWNLOAD_IDS.items()
+            if name in request.query_params
+        }
         selection = parse_selection(
-            operating_site_id, data_type, {}, request.query_params, time_required=True
+            operating_site_id, data_type, ids, request.query_params, time_required=True
         )
         query = build(selection)
         if not fetch(selection.site, *query.exists()):

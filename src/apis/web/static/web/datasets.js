@@ -115,6 +115,9 @@ function updateLinks() {
     const link = $(`ds-${format}`);
     const ready = chosenTable() && start.value && end.value;
     const params = parameters();
+    for (const [input, name] of [[bank, "bank-id"], [rack, "rack-id"]]) {
+      if (!input.disabled && input.value) params.set(name, input.value);
+    }
     params.set("format", format);
     if (ready) {
       link.href = `/api/ess/download/operating-sites/${encodeURIComponent(site.value)}/${component.value}/?${params}`;
