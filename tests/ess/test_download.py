@@ -79,8 +79,8 @@ def test_download_without_rows_is_404(researcher, ess_sites):
 def test_download_narrowed_to_one_bank_or_rack(researcher, ess_sites):
     url = f"/api/ess/download/operating-sites/1/rack/?{RANGE}&fields=timestamp,bank_id,rack_id"
     every = _csv_rows(b"".join(researcher.get(url).streaming_content))
-    bank = _csv_rows(b"".join(researcher.get(f"{url}&bank-id=2").streaming_content))
-    rack = _csv_rows(b"".join(researcher.get(f"{url}&bank-id=2&rack-id=1").streaming_content))
+    bank = _csv_rows(b"".join(researcher.get(f"{url}&bank_id=2").streaming_content))
+    rack = _csv_rows(b"".join(researcher.get(f"{url}&bank_id=2&rack_id=1").streaming_content))
     assert {(r["bank_id"], r["rack_id"]) for r in every} == {("1", "1"), ("1", "2"), ("2", "1"), ("2", "2")}
     assert {(r["bank_id"], r["rack_id"]) for r in bank} == {("2", "1"), ("2", "2")}
     assert {(r["bank_id"], r["rack_id"]) for r in rack} == {("2", "1")}
@@ -89,7 +89,11 @@ def test_download_narrowed_to_one_bank_or_rack(researcher, ess_sites):
 
 def test_download_id_filters_are_checked(researcher, ess_sites):
     base = "/api/ess/download/operating-sites/1"
-    assert researcher.get(f"{base}/rack/?{RANGE}&bank-id=x").status_code == 400
-    no_column = researcher.get(f"{base}/pcs/?{RANGE}&rack-id=1")
+    not_a_number = researcher.get(f"{base}/rack/?{RANGE}&bank_id=x")
+    assert (
+        not_a_number.status_code == 400
+        and not_a_number.json()["message"] == "bank_id must be a number, not 'x'"
+    )
+    no_column = researcher.get(f"{base}/pcs/?{RANGE}&rack_id=1")
     assert no_column.status_code == 404 and "has no rack_id" in no_column.json()["message"]
-    assert researcher.get(f"{base}/rack/?{RANGE}&bank-id=9").status_code == 404
+    assert researcher.get(f"{base}/rack/?{RANGE}&bank_id=9").status_code == 404

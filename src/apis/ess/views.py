@@ -67,8 +67,8 @@ class ComponentDataView(APIView):
 
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
-# Optional query parameters of a download that narrow it to one bank or rack, and their id columns.
-DOWNLOAD_IDS = {"bank-id": "bank_id", "rack-id": "rack_id"}
+# Optional query parameters of a download that narrow it to one bank or rack (named as their columns).
+DOWNLOAD_IDS = ("bank_id", "rack_id")
 
 
 class DownloadView(APIView):
@@ -81,8 +81,8 @@ class DownloadView(APIView):
             *SELECTION_PARAMETERS,
             _query("format", "file format (default csv)", enum=list(FORMATS)),
             *(
-                _query(name, f"only the rows of this {name[:4]} (tables with a {column} column)")
-                for name, column in DOWNLOAD_IDS.items()
+                _query(name, f"only the rows of this {name[:4]} (tables with that column)")
+                for name in DOWNLOAD_IDS
             ),
         ],
         responses={(200, "text/csv"): OpenApiTypes.BINARY, **ERRORS},
@@ -93,11 +93,7 @@ class DownloadView(APIView):
         file_format = request.query_params.get("format", "csv")
         if file_format not in FORMATS:
             raise EssError(f"format must be csv or parquet, not {file_format!r}", "Value Error")
-        ids = {
-            column: request.query_params[name]
-            for name, column in DOWNLOAD_IDS.items()
-            if name in request.query_params
-        }
+        ids = {name: request.query_params[name] for name in DOWNLOAD_IDS if name in request.query_params}
         selection = parse_selection(
             operating_site_id, data_type, ids, request.query_params, time_required=True
         )

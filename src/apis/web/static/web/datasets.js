@@ -115,7 +115,7 @@ function updateLinks() {
     const link = $(`ds-${format}`);
     const ready = chosenTable() && start.value && end.value;
     const params = parameters();
-    for (const [input, name] of [[bank, "bank-id"], [rack, "rack-id"]]) {
+    for (const [input, name] of [[bank, "bank_id"], [rack, "rack_id"]]) {
       if (!input.disabled && input.value) params.set(name, input.value);
     }
     params.set("format", format);
