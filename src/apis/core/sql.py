@@ -7,15 +7,18 @@ datetimes are adapted exactly as the ORM would.
 
 from collections.abc import Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def _prepared(model: type[models.Model], columns: Sequence[str], rows: Sequence[Sequence]) -> list:
+    # The connection itself: the ``connection`` proxy would look it up again (a context-local read) on
+    # every attribute access the fields make, which took as long as the rest of the preparation.
+    database = connections[DEFAULT_DB_ALIAS]
     fields = [model._meta.get_field(column) for column in columns]
     params = []
     for row in rows:
         params.extend(
-            field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True)
+            field.get_db_prep_save(value, database) for field, value in zip(fields, row, strict=True)
         )
     return params
 
