@@ -1,4 +1,4 @@
-"""Users and the failure counters behind login throttling."""
+"""Users and the event counters behind throttling."""
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -17,11 +17,12 @@ class User(AbstractUser):
 
 
 class ThrottleBucket(models.Model):
-    """Failures counted against one key (a user name or a client address) within a time window."""
+    """Events counted against one key within a time window: failed credential checks of a user name or a
+    client address, requests of an ESS API user."""
 
     key = models.CharField(max_length=300, unique=True)
-    failures = models.PositiveIntegerField(default=0)
+    hits = models.PositiveIntegerField(default=0)
     window_ends = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.failures}"
+        return f"{self.key}: {self.hits}"

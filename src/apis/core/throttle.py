@@ -1,10 +1,10 @@
-"""Throttling of failed credential checks (login and the misc endpoints apis-ccc polls).
+"""Throttling: failed credential checks (login and the misc endpoints apis-ccc polls) and ESS API requests.
 
-Failures are counted per user name and per client address in ``ThrottleBucket`` rows with atomic
-conditional updates, so every web worker and process sees the same counts.
+Events are counted per key (a user name, a client address, an ESS user) in ``ThrottleBucket`` rows with
+atomic conditional updates, so every web worker and process sees the same counts.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -32,29 +32,33 @@ def retry_after(keys: dict[str, int]) -> int | None:
     now = timezone.now()
     over_limit = Q()
     for key, limit in keys.items():
-        over_limit |= Q(key=key, failures__gte=limit)
+        over_limit |= Q(key=key, hits__gte=limit)
     ends = ThrottleBucket.objects.filter(over_limit, window_ends__gt=now).aggregate(end=Max("window_ends"))
     if ends["end"] is None:
         return None
     return max(1, int((ends["end"] - now).total_seconds() + 0.999))
 
 
-def record_failure(keys: dict[str, int]) -> None:
-    """Count one failure against every key; a key whose window has passed starts a new window."""
+def count_event(key: str, window_seconds: float) -> tuple[int, datetime]:
+    """Count one event against ``key``; returns the events counted in the key's current window and when
+    that window ends. A window that has passed starts a new one of ``window_seconds``."""
     now = timezone.now()
-    window_ends = now + timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SEC)
+    bucket = ThrottleBucket.objects.filter(key=key)
+    if not bucket.filter(window_ends__gt=now).update(hits=F("hits") + 1):
+        window_ends = now + timedelta(seconds=window_seconds)
+        if not bucket.filter(window_ends__lte=now).update(hits=1, window_ends=window_ends):
+            try:
+                with transaction.atomic():
+                    ThrottleBucket.objects.create(key=key, hits=1, window_ends=window_ends)
+            except IntegrityError:  # created meanwhile by a concurrent event
+                bucket.update(hits=F("hits") + 1)
+    return bucket.values_list("hits", "window_ends").get()
+
+
+def record_failure(keys: dict[str, int]) -> None:
+    """Count one failure against every key."""
     for key in keys:
-        if ThrottleBucket.objects.filter(key=key, window_ends__gt=now).update(failures=F("failures") + 1):
-            continue
-        if ThrottleBucket.objects.filter(key=key, window_ends__lte=now).update(
-            failures=1, window_ends=window_ends
-        ):
-            continue
-        try:
-            with transaction.atomic():
-                ThrottleBucket.objects.create(key=key, failures=1, window_ends=window_ends)
-        except IntegrityError:  # created meanwhile by a concurrent failure
-            ThrottleBucket.objects.filter(key=key).update(failures=F("failures") + 1)
+        count_event(key, settings.LOGIN_FAILURE_WINDOW_SEC)
 
 
 def clear_user(username: str) -> None:

@@ -1,6 +1,8 @@
 """The ESS dataset API: paged JSON per component and streamed downloads (CSV or Parquet)."""
 
 from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -8,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
+from apis.core import throttle
 from apis.ess.errors import EssError
 from apis.ess.export import csv_chunks, gzipped, parquet_chunks
 from apis.ess.paging import json_page
@@ -17,9 +20,21 @@ from apis.ess.sites import TABLES, fetch
 
 
 class EssThrottle(UserRateThrottle):
-    """Requests per user (``APIS_ESS_THROTTLE_RATE``), counted in the Django cache."""
+    """Requests per user (``APIS_ESS_THROTTLE_RATE``, anonymous ones per address) in fixed windows of the
+    rate's period, counted in the database like failed logins, so the rate holds across every worker and
+    process (DRF's own count lives in each worker's memory)."""
 
     scope = "ess"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.rate is None or (key := self.get_cache_key(request, view)) is None:
+            return True
+        hits, self.window_ends = throttle.count_event(key, self.duration)
+        return hits <= self.num_requests
+
+    def wait(self) -> float:
+        """Seconds until the window that refused the request ends."""
+        return max(0.0, (self.window_ends - timezone.now()).total_seconds())
 
 
 def _query(name: str, description: str, **kwargs) -> OpenApiParameter:
@@ -52,10 +67,21 @@ ERRORS = {
 }
 
 
+class ComponentSchema(AutoSchema):
+    """Operation ids named after the component: the racks of a bank and one rack share a view and a path
+    prefix, from which drf-spectacular would derive one id for both."""
+
+    def get_operation_id(self) -> str:
+        table = self.view.table
+        component = "rack" if self.path.endswith("{rack_id}/") else "racks" if table == "rack" else table
+        return f"ess_{component}_data"
+
+
 class ComponentDataView(APIView):
     """Paged operating data of one component (bank, racks of a bank, one rack, pcs, etc) of a site."""
 
     throttle_classes = [EssThrottle]
+    schema = ComponentSchema()
     table = ""
 
     @extend_schema(
