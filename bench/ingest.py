@@ -68,9 +68,9 @@ def _post_concurrently(url: str, token: str, bodies: list[list[bytes]]) -> float
     requests = [_requests(address, token, own) for own in bodies]
 
     def client(own: list[bytes]) -> None:
+        start.wait()  # connect after it, so that a refused connection cannot leave the others waiting
         with socket.create_connection((address.hostname, address.port), timeout=120) as connection:
             reader = connection.makefile("rb")
-            start.wait()
             for request in own:
                 connection.sendall(request)
                 status, text = _answer(reader)
