@@ -20,9 +20,9 @@ from apis.ess.sites import TABLES, fetch
 
 
 class EssThrottle(UserRateThrottle):
-    """Requests per user (``APIS_ESS_THROTTLE_RATE``) in fixed windows of the
-    rate's period, counted in the database like failed logins, so the rate holds across every worker and
-    process (DRF's own count lives in each worker's memory)."""
+    """Requests per user (``APIS_ESS_THROTTLE_RATE``) in fixed windows of the rate's period, counted in the
+    database like failed logins, so the rate holds across every worker and process (DRF's own count lives
+    in each worker's memory)."""
 
     scope = "ess"
 
