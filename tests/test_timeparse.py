@@ -121,3 +121,26 @@ def test_iso_z_is_utc_with_milliseconds_only_when_there_is_a_fraction(value, tex
     assert iso_z(value) == text
     if value is not None:
         assert json.dumps(value.astimezone(UTC), cls=DjangoJSONEncoder) == f'"{text}"'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T00:00:00+14:00",
+        "0001/01/01-00:00:00",
+        "9999-12-31T23:59:59-05:00",
+        "9999-06-01T00:00:00Z",
+        "1899-12-31T23:59:59Z",
+        "0999-01-01T00:00:00Z",
+    ],
+)
+def test_times_outside_the_supported_range_are_value_errors(text):
+    with pytest.raises(ValueError, match="outside the supported range"):
+        parse_apis_time(text)
+    with pytest.raises(ValueError, match="outside the supported range"):
+        parse_query_datetime(text.replace("/", "-").replace("-00:00:00", "T00:00:00"))
+
+
+@pytest.mark.parametrize("text", ["1900-01-01T00:00:00Z", "9998-12-31T23:59:59+09:00"])
+def test_the_ends_of_the_supported_range_are_accepted(text):
+    assert parse_apis_time(text) == datetime.fromisoformat(text)

@@ -1,12 +1,13 @@
 """Response helpers shared by every API view: JSON as the original encodes it, plain-text messages,
 and JSON arrays streamed row by row so that long histories never sit in memory."""
 
-import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+
+from apis.core import jsonlimits
 
 TEXT = "text/plain; charset=utf-8"
 
@@ -52,9 +53,7 @@ def streamed_json_array(items: Iterable[Any], batch: int = 500) -> StreamingHttp
     return StreamingHttpResponse(_array_chunks(items, batch), content_type="application/json")
 
 
-def loads_json_body(body: bytes) -> Any:
-    """Decode a request body as JSON; ``ValueError`` with a readable message otherwise."""
-    try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+def loads_json_body(body: bytes, max_depth: int | None = jsonlimits.MAX_DEPTH) -> Any:
+    """Decode a request body as JSON nested at most ``max_depth`` levels (``None``: the caller checks the
+    depth itself); ``ValueError`` with a readable message otherwise."""
+    return jsonlimits.loads(body, max_depth)

@@ -4,6 +4,10 @@
   ``settings.APIS_TIME_ZONE``;
 * ISO 8601 with an offset or ``Z``; without an offset it is APIS local time too;
 * the placeholder ``--`` (and an empty value) meaning "no time".
+
+Every parsed time lies in ``EARLIEST`` … ``LATEST`` (UTC): outside it, or when the conversion to UTC would
+overflow (year 1 with a positive offset, year 9999 with a negative one), it is a ``ValueError`` like any
+other bad time, never an ``OverflowError``.
 """
 
 import re
@@ -16,6 +20,10 @@ from django.conf import settings
 _APIS_LOCAL = re.compile(r"^(\d{4})/(\d{2})/(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:\.\d*)?$")
 _OFFSET = re.compile(r"^([+-])(\d{2})(?::?(\d{2}))?$")
 PLACEHOLDERS = frozenset({"--", ""})
+# The supported range of every time the project accepts: wide enough for any real record, narrow enough that
+# a time stays representable after any offset and any window arithmetic around it.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @cache
@@ -39,9 +47,24 @@ def parse_apis_time(value: object) -> datetime | None:
         return None
     match = _APIS_LOCAL.match(text)
     parsed = datetime(*map(int, match.groups())) if match else parse_iso(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local_zone())
-    return parsed.astimezone(UTC)
+    return to_utc(parsed)
+
+
+def to_utc(moment: datetime, zone: tzinfo | None = None) -> datetime:
+    """``moment`` in UTC (a naive one is in ``zone``, default ``APIS_TIME_ZONE``); ``ValueError`` when it
+    lies outside ``EARLIEST`` … ``LATEST`` or cannot be converted."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone or local_zone())
+    try:
+        converted = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        converted = None
+    if converted is None or not EARLIEST <= converted < LATEST:
+        raise ValueError(
+            f"time {moment.isoformat()} is outside the supported range "
+            f"{EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d} (UTC)"
+        )
+    return converted
 
 
 def parse_iso(text: str) -> datetime:
@@ -54,10 +77,7 @@ def parse_iso(text: str) -> datetime:
 
 def parse_query_datetime(text: str) -> datetime:
     """Parse a ``datetimeFrom``/``datetimeTo`` query value; a value without offset is APIS local time."""
-    parsed = parse_iso(text.strip())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=local_zone())
-    return parsed.astimezone(UTC)
+    return to_utc(parse_iso(text.strip()))
 
 
 def parse_utc_offset(text: str) -> timezone:
