@@ -67,3 +67,21 @@ def test_syntax_and_encoding_errors_are_value_errors(body):
 )
 def test_the_first_nul_is_found_by_its_path(value, path):
     assert nul_path(value) == path
+
+
+def test_an_integer_too_long_to_convert_is_a_value_error():
+    with pytest.raises(ValueError, match="invalid JSON"):
+        loads("[" + "9" * 5000 + "]")
+
+
+@pytest.mark.parametrize(
+    "body", ["[NaN]", '{"a": Infinity}', "[-Infinity]", "[1e999]", "[-2.5E+400]", "[" + "9" * 400 + ".0]"]
+)
+def test_numbers_that_are_not_finite_are_refused(body):
+    with pytest.raises(ValueError, match="invalid JSON"):
+        loads(body)
+
+
+@pytest.mark.parametrize(("body", "value"), [("[1e300]", 1e300), ("[1.5e-400]", 0.0), ('["1e999"]', "1e999")])
+def test_large_but_finite_numbers_and_number_like_strings_pass(body, value):
+    assert loads(body) == [value]

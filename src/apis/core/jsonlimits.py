@@ -1,11 +1,13 @@
 """JSON from clients, decoded within bounds: nesting depth is checked before the decoder runs (Python's
-decoder recurses, so 100,000 ``[`` would raise ``RecursionError``), and strings holding NUL, which
-PostgreSQL text and JSONB cannot store, can be found by their path.
+decoder recurses, so 100,000 ``[`` would raise ``RecursionError``), numbers are finite (``NaN``,
+``Infinity`` and ``1e999`` are not JSON that a database or a browser accepts), and strings holding NUL,
+which PostgreSQL text and JSONB cannot store, can be found by their path.
 
 Every refusal is a ``ValueError`` whose message a 400 answer can carry as it is.
 """
 
 import json
+import math
 import re
 from array import array
 from itertools import accumulate
@@ -14,11 +16,20 @@ from typing import Any
 # Deep enough for every document APIS programs send (unit data nests 4 levels, scenarios 5).
 MAX_DEPTH = 64
 
+# A number literal may overflow a float only with an exponent of three digits or more, or with 309 digits
+# or more. Only then is every float checked: a callback per float would cost more than the decoding.
+_LONG_EXPONENT = re.compile(rb"[eE][+]?[0-9]{3}")
+_DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_DIGIT_RUN = b"0" * 300
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = b"[]{}"
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in _BRACKETS)
 # ``[``/``{`` open a level (+1), ``]``/``}`` close one (-1, a signed byte 0xFF).
 _STEPS = bytes.maketrans(_BRACKETS, b"\x01\xff\x01\xff")
+
+
+def _bytes(data: bytes | str) -> bytes:
+    return data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
 
 
 class JsonTooDeep(ValueError):
@@ -30,7 +41,7 @@ def check_depth(data: bytes | str, limit: int = MAX_DEPTH) -> None:
 
     Linear in the size of ``data`` and done in C: strings are cut out by a regular expression without
     nested quantifiers, the remaining brackets become ±1 steps whose running sum is the depth."""
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    raw = _bytes(data)
     if raw.count(b"[") + raw.count(b"{") <= limit:
         return
     brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
@@ -47,12 +58,33 @@ def loads(data: bytes | str, limit: int | None = MAX_DEPTH) -> Any:
     the decoder's own recursion limit is still refused here."""
     if limit is not None:
         check_depth(data, limit)
+    raw = _bytes(data)
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"invalid JSON: {exc}") from None
+        if _may_overflow(raw):
+            return json.loads(raw, parse_constant=_not_json, parse_float=_finite_float)
+        return json.loads(raw, parse_constant=_not_json)
     except RecursionError:
         raise JsonTooDeep("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # syntax, encoding, and integers longer than Python converts (4,300 digits)
+        raise ValueError(f"invalid JSON: {exc}") from None
+
+
+def _may_overflow(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a number literal beyond a float's range (a cheap, conservative test)."""
+    if _LONG_EXPONENT.search(raw):
+        return True
+    return len(raw) >= len(_LONG_DIGIT_RUN) and _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZEROS)
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text[:20]}… does not fit a 64-bit float")
+    return value
 
 
 def nul_path(value: Any, path: str = "") -> str | None:
