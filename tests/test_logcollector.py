@@ -1,13 +1,14 @@
 """``apis logcollector``: real UDP datagrams on loopback, stored in the real database."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,14 @@ SEVERE_TRACE = (
     "(HARDWARE:LOCAL:ERROR:E002) dcdc failed [a.b.C.m(C.java:10)]"
     "\njava.io.IOException: boom\n\tat a.b.C.m(C.java:10)"
 )
+
+
+def recent(line: str, offset: timedelta = timedelta(0)) -> tuple[str, datetime]:
+    """``line`` dated now (plus ``offset``) in the +09:00 zone, to the millisecond, and that time."""
+    moment = datetime.now(UTC) + offset
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    text = moment.astimezone(timezone(timedelta(hours=9))).isoformat(timespec="milliseconds")
+    return re.sub(r"\d{4}-\d\d-\d\dT\S+", text, line, count=1), moment
 
 
 def test_apis_main_line_gives_program_unit_and_message():
@@ -123,7 +132,8 @@ def wait_for(predicate, seconds: float = 15.0):
 @pytest.mark.django_db(transaction=True)
 def test_unicast_datagrams_are_stored_with_the_collectors_community_and_cluster():
     running = Running()
-    running.send(MAIN_LINE, CCC_LINE, SEVERE_TRACE, "garbage that is no log line")
+    main_line, sent_at = recent(MAIN_LINE)
+    running.send(main_line, CCC_LINE, SEVERE_TRACE, "garbage that is no log line")
     stats = running.stop()
     assert stats.stored == 4
     rows = {row.message.splitlines()[0]: row for row in ApisLog.objects.all()}
@@ -134,7 +144,7 @@ def test_unicast_datagrams_are_stored_with_the_collectors_community_and_cluster(
         "apis-main",
         "E001",
     )
-    assert main.datetime == datetime(2020, 11, 24, 3, 16, 9, 437000, tzinfo=UTC)
+    assert main.datetime == sent_at
     assert main.address.startswith("127.0.0.1:")
     raw = rows["garbage that is no log line"]
     assert (raw.loglevel, raw.program_id, raw.unit_id) == ("SEVERE", None, None)
@@ -215,21 +225,23 @@ def test_a_full_buffer_drops_and_counts_the_excess_lines():
 APIS = str(Path(sys.executable).with_name("apis"))
 
 
-def _free_udp_port() -> int:
+def command_env(database_url: str, var_dir: Path) -> dict[str, str]:
+    """The environment of an ``apis`` subprocess on ``database_url``, without the caller's ``APIS_*``."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
+    env.update(APIS_DATABASE_URL=database_url, APIS_SECRET_KEY="k", APIS_VAR_DIR=str(var_dir))
+    return env
+
+
+def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
 def test_the_command_stores_lines_and_reports_counts_when_stopped(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIS_")}
-    env.update(
-        APIS_DATABASE_URL=f"sqlite:///{tmp_path / 'log.sqlite3'}",
-        APIS_SECRET_KEY="k",
-        APIS_VAR_DIR=str(tmp_path),
-    )
+    env = command_env(f"sqlite:///{tmp_path / 'log.sqlite3'}", tmp_path)
     subprocess.run([APIS, "manage", "migrate", "-v", "0"], env=env, check=True)
-    port = _free_udp_port()
+    port = free_udp_port()
     command = [
         APIS,
         "logcollector",
@@ -262,12 +274,7 @@ def test_the_command_stores_lines_and_reports_counts_when_stopped(tmp_path):
     ],
 )
 def test_bad_arguments_are_refused_with_a_clear_message(tmp_path, arguments, message):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIS_")}
-    env.update(
-        APIS_DATABASE_URL=f"sqlite:///{tmp_path / 'log.sqlite3'}",
-        APIS_SECRET_KEY="k",
-        APIS_VAR_DIR=str(tmp_path),
-    )
+    env = command_env(f"sqlite:///{tmp_path / 'log.sqlite3'}", tmp_path)
     result = subprocess.run(
         [APIS, "logcollector", *arguments], env=env, capture_output=True, text=True, timeout=60
     )

@@ -26,6 +26,7 @@ def monitoring_settings(settings):
     settings.MONITORING_INTERVALS = dict.fromkeys(settings.MONITORING_JOB_TYPES, 60)
     settings.THREAD_BLOCKING_LIMIT_MSEC = 300_000
     settings.APIS_TIME_ZONE = "Asia/Tokyo"
+    settings.LOG_CLOCK_SKEW_SEC = 120
 
 
 def log(
@@ -71,7 +72,7 @@ def open_failures(job_type: str) -> list[tuple[str | None, str | None, str | Non
     return [(f.program_id, f.unit_id, f.description) for f in rows]
 
 
-def blocked(ms: int) -> str:
+def blocked(ms: int | str) -> str:
     return (
         f"Thread Thread[vert.x-eventloop-thread-0,5,main] has been blocked for {ms} ms, time limit is 2000 ms"
     )
@@ -107,6 +108,55 @@ def test_a_thread_blocked_beyond_the_limit_makes_the_unit_fail(demo_registry, ms
     log("apis-main", "E003", blocked(999_999), level="WARNING", logger="some.other.Logger")
     run_check("apis_main_alive", NOW)
     assert [unit for _, unit, _ in open_failures("apis_main_alive")] == failing
+
+
+@pytest.mark.parametrize(
+    ("number", "failing"),
+    [("9" * 5000, ["E002"]), ("1" + "0" * 18, ["E002"]), ("0" * 5000 + "2860", []), ("0" * 30, [])],
+    ids=["5000 digits", "19 digits", "2860 after 5000 zeros", "30 zeros"],
+)
+def test_a_blocked_thread_number_of_any_length_is_compared_without_error(demo_registry, number, failing):
+    activate("apis_main_alive")
+    all_alive()
+    log("apis-main", "E002", blocked(number), level="WARNING", logger=BLOCKED_LOGGER)
+    log(
+        "apis-main",
+        "E003",
+        blocked("2" + "0" * 4999) + " " + blocked(1),
+        level="WARNING",
+        logger=BLOCKED_LOGGER,
+    )
+    run_check("apis_main_alive", NOW)
+    assert [unit for _, unit, _ in open_failures("apis_main_alive")] == [*failing, "E003"]
+
+
+@pytest.mark.parametrize(
+    ("ahead", "alive"),
+    [(60, True), (120, True), (121, False), (86_400, False), (100 * 365 * 86_400, False)],
+)
+def test_a_line_dated_in_the_future_keeps_a_unit_alive_only_within_the_clock_skew(
+    demo_registry, ahead, alive
+):
+    activate("apis_main_alive", "grid_master_alive")
+    all_alive(units=UNITS[:3])
+    log("apis-main", "E004", "uri : /get/unit/E004", ago=-ahead)
+    ApisLog.objects.filter(message__startswith="gridMasterUnitId").update(
+        datetime=NOW + timedelta(seconds=ahead)
+    )
+    run_check("apis_main_alive", NOW)
+    run_check("grid_master_alive", NOW)
+    assert [unit for _, unit, _ in open_failures("apis_main_alive")] == ([] if alive else ["E004"])
+    assert len(open_failures("grid_master_alive")) == (0 if alive else 1)
+
+
+def test_severe_lines_dated_in_the_future_neither_raise_nor_keep_a_job_failing(demo_registry):
+    activate("apis_main_severe")
+    log("apis-main", "E001", "a day ahead", "SEVERE", ago=-86_400)
+    log("apis-main", "E002", "stored before the clock-skew window existed", "SEVERE")
+    ApisLog.objects.filter(unit_id="E002").update(datetime=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+    log("apis-main", "E003", "a minute ahead", "SEVERE", ago=-60)
+    run_check("apis_main_severe", NOW)
+    assert [unit for _, unit, _ in open_failures("apis_main_severe")] == ["E003"]
 
 
 def test_apis_ccc_alive_is_per_cluster_and_checks_blocked_threads(demo_registry):

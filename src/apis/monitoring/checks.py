@@ -1,10 +1,12 @@
 """The six monitoring checks of reference §7.3, evaluated for every active cluster at once.
 
 A pass of one job type costs a constant number of queries whatever the number of clusters and units:
-the active job settings, the available units, one query over the log window ``datetime >= now -
-interval`` and the open failures of the type. Exact message prefixes are compared with ``Substr`` (SQLite's
-``LIKE`` ignores case); the blocked-thread limit and the ccc exclusion regex are applied here in Python to
-the few candidate rows.
+the active job settings, the available units, one query over the log window ``now - interval <= datetime
+<= now + APIS_LOG_CLOCK_SKEW_SEC`` and the open failures of the type. The upper bound keeps a line dated in
+the future (stored before the collector clamped times, or imported) from counting for ever. Exact message
+prefixes are compared with ``Substr`` (SQLite's ``LIKE`` ignores case); the blocked-thread limit and the ccc
+exclusion rule are applied here in Python to the few candidate rows, in time linear in each message and
+without any value of a row being able to raise.
 """
 
 import re
@@ -31,9 +33,14 @@ Cluster = tuple[str, str]
 NOT_RUNNING = "The program may not be running."
 NO_GRID_MASTER = "The GridMaster service may not be running."
 BLOCKED_LOGGER = "io.vertx.core.impl.BlockedThreadChecker"
-_BLOCKED = re.compile(r" has been blocked for (\d+) ms")
-_CCC_IGNORED = re.compile(r"(NO_HANDLERS|TIMEOUT).* apis.GridMaster.data.all")
-_STACK_ELEMENT = re.compile(r"(^.*)(?: \[.*\]$)")
+# Vert.x writes the duration in ASCII digits. A number with more significant digits than MAX_MSEC_DIGITS
+# (10**18 ms is 31 million years) is over any limit without being converted.
+_BLOCKED = re.compile(r" has been blocked for ([0-9]+) ms")
+MAX_MSEC_DIGITS = 18
+# The original's regex ``(NO_HANDLERS|TIMEOUT).* apis.GridMaster.data.all`` (dots unescaped, ``.`` not
+# matching a newline), evaluated as: a keyword, then later on the same line the address pattern.
+_CCC_KEYWORDS = ("NO_HANDLERS", "TIMEOUT")
+_GRID_MASTER_DATA = re.compile(r" apis.GridMaster.data.all")
 _LOGGER_HINTS = (("com.hazelcast.", "Clustering Manager failure ; "), ("io.vertx.", "Vert.x failure ; "))
 
 
@@ -89,8 +96,11 @@ def evaluate(job: JobType, now: datetime | None = None) -> Evaluation:
     for community_id, cluster_id, unit_id in units.iterator(chunk_size=5000):
         if (community_id, cluster_id) in active:
             watched.add((community_id, cluster_id, job.failure_program, unit_id if job.per_unit else None))
-    since = now - timedelta(seconds=settings.MONITORING_INTERVALS[job.name])
-    ng = _alive_failures(job, since, watched) if job.alive_prefix else _severe_failures(job, since, watched)
+    window = (
+        now - timedelta(seconds=settings.MONITORING_INTERVALS[job.name]),
+        now + timedelta(seconds=settings.LOG_CLOCK_SKEW_SEC),
+    )
+    ng = _alive_failures(job, window, watched) if job.alive_prefix else _severe_failures(job, window, watched)
     return Evaluation(active, watched, ng)
 
 
@@ -98,7 +108,7 @@ def _key(job: JobType, community_id: str, cluster_id: str, unit_id: str | None) 
     return (community_id, cluster_id, job.failure_program, unit_id if job.per_unit else None)
 
 
-def _alive_failures(job: JobType, since: datetime, watched: set[Key]) -> dict[Key, str]:
+def _alive_failures(job: JobType, window: tuple[datetime, datetime], watched: set[Key]) -> dict[Key, str]:
     """NG when no INFO line with the exact prefix arrived, or a thread was blocked beyond the limit.
 
     One grouped query: per cluster (or unit), the number of alive lines, plus one group per distinct
@@ -106,7 +116,7 @@ def _alive_failures(job: JobType, since: datetime, watched: set[Key]) -> dict[Ke
     prefix = job.alive_prefix or ""
     alive = Q(loglevel="INFO", head=prefix)
     blocked = Q(loglevel="WARNING", loggername=BLOCKED_LOGGER)
-    logs = ApisLog.objects.filter(datetime__gte=since, program_id=job.program).alias(
+    logs = ApisLog.objects.filter(datetime__range=window, program_id=job.program).alias(
         head=Substr("message", 1, len(prefix))
     )
     logs = logs.filter(alive | blocked) if job.blocked_check else logs.filter(alive)
@@ -126,14 +136,36 @@ def _alive_failures(job: JobType, since: datetime, watched: set[Key]) -> dict[Ke
 
 
 def _blocked_over(message: str, limit_msec: int) -> bool:
+    """Whether a BlockedThreadChecker message reports a block longer than ``limit_msec``."""
     match = _BLOCKED.search(message or "")
-    return bool(match) and int(match.group(1)) > limit_msec
+    if match is None:
+        return False
+    digits = match.group(1).lstrip("0")
+    return len(digits) > MAX_MSEC_DIGITS or int(digits or "0") > limit_msec
 
 
-def _severe_failures(job: JobType, since: datetime, watched: set[Key]) -> dict[Key, str]:
+def ccc_noise(message: str) -> bool:
+    """Whether an apis-ccc SEVERE message is the GridMaster data polling noise the original ignores."""
+    for line in message.split("\n"):
+        ends = [line.find(word) + len(word) for word in _CCC_KEYWORDS if word in line]
+        if ends and _GRID_MASTER_DATA.search(line, min(ends)):
+            return True
+    return False
+
+
+def strip_stack_element(message: str) -> str:
+    """A single-line message without the ``" [<stack element>]"`` apis-main appends (the original's
+    ``(^.*)(?: \\[.*\\]$)``: everything before the last ``" ["`` when the line ends with ``]``)."""
+    start = message.rfind(" [")
+    if start < 0 or "\n" in message or not message.endswith("]"):
+        return message
+    return message[:start]
+
+
+def _severe_failures(job: JobType, window: tuple[datetime, datetime], watched: set[Key]) -> dict[Key, str]:
     """NG when a SEVERE line of the program arrived (ccc: except the GridMaster data polling noise)."""
     rows = (
-        ApisLog.objects.filter(datetime__gte=since, program_id=job.program, loglevel="SEVERE")
+        ApisLog.objects.filter(datetime__range=window, program_id=job.program, loglevel="SEVERE")
         .order_by("datetime", "pk")
         .values_list("community_id", "cluster_id", "unit_id", "datetime", "loggername", "message")
     )
@@ -142,7 +174,7 @@ def _severe_failures(job: JobType, since: datetime, watched: set[Key]) -> dict[K
         key = _key(job, community_id, cluster_id, unit_id)
         if key not in watched:
             continue
-        if job.name == "apis_ccc_severe" and _CCC_IGNORED.search(message or ""):
+        if job.name == "apis_ccc_severe" and ccc_noise(message or ""):
             continue
         lines[key].append(severe_line(job.name, moment, loggername, message))
     return {key: severe_description(found) for key, found in lines.items()}
@@ -152,9 +184,7 @@ def severe_line(job_name: str, moment: datetime, loggername: str | None, message
     """``[<local time>] <message>`` with the original's decorations (stack element strip, logger hints)."""
     text = message or ""
     if job_name == "apis_main_severe":
-        match = _STACK_ELEMENT.fullmatch(text)
-        if match:
-            text = match.group(1)
+        text = strip_stack_element(text)
     for logger_prefix, hint in _LOGGER_HINTS:
         if (loggername or "").startswith(logger_prefix):
             text = hint + text

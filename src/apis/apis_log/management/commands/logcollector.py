@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apis.apis_log.collector import Collector, CollectorConfig
 from apis.apis_log.parse import level_value
+from apis.apis_log.rows import column_limit
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -38,6 +39,11 @@ class Command(BaseCommand):
             level_value(options["level"])
         except ValueError as exc:
             raise CommandError(f"--level: {exc}") from None
+        for option, column in (("community", "community_id"), ("cluster", "cluster_id")):
+            if not 0 < len(options[option]) <= column_limit(column):
+                raise CommandError(f"--{option}: expected 1 to {column_limit(column)} characters")
+        if options["buffer_lines"] < 1:
+            raise CommandError("--buffer-lines: expected a positive number of lines")
         config = CollectorConfig(
             host=host,
             port=port,
@@ -66,5 +72,6 @@ class Command(BaseCommand):
         stats = collector.run()
         self.stdout.write(
             f"logcollector stopped: {stats.received} received, {stats.stored} stored, "
-            f"{stats.filtered} below level, {stats.dropped} dropped"
+            f"{stats.filtered} below level, {stats.dropped} dropped, {stats.rejected} refused by the "
+            f"database, {stats.truncated} truncated, {stats.redated} re-dated"
         )
