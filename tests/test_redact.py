@@ -25,3 +25,21 @@ def test_every_token_of_a_line_is_masked():
     line = f"/api/ccc/t/{TOKEN}/unitData then /api/ccc/t/{TOKEN[::-1]}/deal"
 
     assert TOKEN not in redact(line) and TOKEN[::-1] not in redact(line)
+
+
+def test_masking_twice_changes_nothing():
+    once = redact(f"/api/ccc/t/{TOKEN}/unitData")
+
+    assert redact(once) == once == "/api/ccc/t/apis_…x9Zk/unitData"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"POST /api%2Fccc%2Ft%2F{TOKEN}%2FunitData HTTP/1.1",
+        f"POST /api/ccc/t/{TOKEN[:10]}%{ord(TOKEN[10]):02X}{TOKEN[11:]}/deal HTTP/1.1",
+        f"POST /%61pi/ccc/t/{TOKEN}/deal HTTP/1.1",
+    ],
+)
+def test_percent_encoded_paths_are_masked_too(text):
+    assert TOKEN not in redact(text) and "apis_…x9Zk" in redact(text)

@@ -20,7 +20,8 @@ MAX_DEPTH = 64
 # or more. Only then is every float checked: a callback per float would cost more than the decoding.
 _LONG_EXPONENT = re.compile(rb"[eE][+]?[0-9]{3}")
 _DIGITS_AS_ZEROS = bytes.maketrans(b"0123456789", b"0" * 10)
-_LONG_DIGIT_RUN = b"0" * 300
+# An integer literal beyond a float's range has at least 309 digits (2**1024 - 2**970 rounds to infinity).
+FLOAT_OVERFLOW_DIGITS = 309
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _BRACKETS = b"[]{}"
 _NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in _BRACKETS)
@@ -50,30 +51,43 @@ def check_depth(data: bytes | str, limit: int = MAX_DEPTH) -> None:
         raise JsonTooDeep(f"invalid JSON: nested deeper than {limit} levels")
 
 
-def loads(data: bytes | str, limit: int | None = MAX_DEPTH) -> Any:
+def loads(data: bytes | str, limit: int | None = MAX_DEPTH, strict_text: bool = False) -> Any:
     """Decode client JSON; ``ValueError`` with a readable message for bad encoding, syntax or depth.
 
     ``limit=None`` leaves the depth to the caller's own walk over the result (ingest checks it while it
     copies each document, which costs less than a separate pass over large bodies); a document deeper than
-    the decoder's own recursion limit is still refused here."""
+    the decoder's own recursion limit is still refused here. ``strict_text`` also refuses strings (and keys)
+    that no database stores: NUL, and lone UTF-16 surrogates (escaped, or encoded in the bytes, which
+    Python's decoder lets through); callers that keep such values apart item by item leave it off."""
     if limit is not None:
         check_depth(data, limit)
     raw = _bytes(data)
     try:
+        if strict_text and not raw.isascii():
+            raw.decode(json.detect_encoding(raw))  # strict: an encoded surrogate is not UTF-8
         if _may_overflow(raw):
-            return json.loads(raw, parse_constant=_not_json, parse_float=_finite_float)
-        return json.loads(raw, parse_constant=_not_json)
+            value = json.loads(raw, parse_constant=_not_json, parse_float=_finite_float)
+        else:
+            value = json.loads(raw, parse_constant=_not_json)
     except RecursionError:
         raise JsonTooDeep("invalid JSON: nested too deeply") from None
     except ValueError as exc:  # syntax, encoding, and integers longer than Python converts (4,300 digits)
         raise ValueError(f"invalid JSON: {exc}") from None
+    if strict_text and b"\\u" in raw and (where := unstorable_path(value)):
+        raise ValueError(f"invalid JSON: the string at {where} holds NUL or a lone surrogate")
+    return value
 
 
 def _may_overflow(raw: bytes) -> bool:
     """Whether ``raw`` may hold a number literal beyond a float's range (a cheap, conservative test)."""
     if _LONG_EXPONENT.search(raw):
         return True
-    return len(raw) >= len(_LONG_DIGIT_RUN) and _LONG_DIGIT_RUN in raw.translate(_DIGITS_AS_ZEROS)
+    return has_digit_run(raw, FLOAT_OVERFLOW_DIGITS)
+
+
+def has_digit_run(raw: bytes, length: int) -> bool:
+    """Whether ``raw`` holds ``length`` or more consecutive ASCII digits (in C: one translate, one search)."""
+    return len(raw) >= length and b"0" * length in raw.translate(_DIGITS_AS_ZEROS)
 
 
 def _not_json(constant: str) -> None:
@@ -87,21 +101,37 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def nul_path(value: Any, path: str = "") -> str | None:
-    """The path (``a.b[2]``) of the first key or string in ``value`` that holds a NUL character, else None."""
+_NUL = re.compile("\x00")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def nul_path(value: Any) -> str | None:
+    """The path (``a.b[2]``) of the first key or string in ``value`` that holds a NUL character, else None
+    (a key that holds one is shown escaped, ``k\\x00``, so that the path itself can be printed)."""
+    return _text_path(value, _NUL, "")
+
+
+def unstorable_path(value: Any) -> str | None:
+    """The path of the first key or string that holds NUL or a lone surrogate (no database stores either)."""
+    return _text_path(value, _UNSTORABLE, "")
+
+
+def _text_path(value: Any, pattern: re.Pattern, path: str) -> str | None:
     if isinstance(value, str):
-        return (path or "(value)") if "\x00" in value else None
+        return (path or "(value)") if pattern.search(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            if "\x00" in key:
+            unusable = pattern.search(key) is not None
+            shown = key.encode("unicode_escape").decode("ascii") if unusable else key
+            where = f"{path}.{shown}" if path else shown
+            if unusable:
                 return where
-            found = nul_path(item, where)
+            found = _text_path(item, pattern, where)
             if found:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = nul_path(item, f"{path}[{index}]")
+            found = _text_path(item, pattern, f"{path}[{index}]")
             if found:
                 return found
     return None
