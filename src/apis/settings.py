@@ -5,9 +5,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
+from apis.core import logsetup
+from apis.core.clientaddr import parse_networks
+from apis.core.secretkey import installation_secret
 from apis.env import env_bool, env_int, env_list, env_str
+from apis.web.prefix import url_prefix
 
 
 def _read_json(name: str) -> dict:
@@ -30,7 +35,8 @@ SECRET_KEY = env_str("APIS_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("APIS_SECRET_KEY must be set (or APIS_DEBUG=1 for development)")
-    SECRET_KEY = "insecure-development-only-" + str(BASE_DIR)
+    # Development: a random key of this installation, generated once and kept in APIS_VAR_DIR/secret_key.
+    SECRET_KEY = installation_secret(VAR_DIR)
 ALLOWED_HOSTS = env_list("APIS_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("APIS_CSRF_TRUSTED_ORIGINS")
 
@@ -64,12 +70,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apis.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apis.core.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "apis.core.middleware.CsrfViewMiddleware",
+    "apis.core.middleware.LegacyCsrfQueryMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -129,7 +137,14 @@ USE_TZ = True
 APIS_TIME_ZONE = env_str("APIS_TIME_ZONE", "Asia/Tokyo")
 TIME_ZONE = APIS_TIME_ZONE
 
-STATIC_URL = env_str("APIS_STATIC_URL", "/static/")
+# Sub-path deployment (APIS_URL_PREFIX, e.g. /sc): the URLconf mounts the whole site under it, static files
+# and the cookies follow it (two installations on one host keep their own sessions).
+try:
+    URL_PREFIX = url_prefix(env_str("APIS_URL_PREFIX"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"APIS_URL_PREFIX: {exc}") from None
+STATIC_URL = env_str("APIS_STATIC_URL", f"{URL_PREFIX}/static/")
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = URL_PREFIX or "/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from the finders until collectstatic
 WHITENOISE_USE_FINDERS = True
@@ -141,11 +156,26 @@ SESSION_COOKIE_SECURE = env_bool("APIS_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_FAILURE_VIEW = "apis.core.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "SAMEORIGIN"
+X_FRAME_OPTIONS = "DENY"  # no page of ours frames another
+# HTTPS deployments: HSTS (off until APIS_HSTS_SECONDS is set) and the redirect of http to https.
+SECURE_HSTS_SECONDS = env_int("APIS_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("APIS_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("APIS_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("APIS_SSL_REDIRECT", False)
+
+# Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For and X-Forwarded-Proto are believed;
+# without them both headers are ignored (see apis.core.clientaddr and TrustedProxyMiddleware).
+try:
+    TRUSTED_PROXIES = parse_networks(env_list("APIS_TRUSTED_PROXIES"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"APIS_TRUSTED_PROXIES: {exc}") from None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 
 # Ingest: the largest accepted request body of /api/ccc/* (bytes).
 INGEST_MAX_BODY_BYTES = env_int("APIS_INGEST_MAX_BODY_BYTES", 8 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, INGEST_MAX_BODY_BYTES)
+# Report items that could not be stored are kept this many days for staff (deleted by ``apis jobs``).
+INGEST_REJECTED_RETENTION_DAYS = env_int("APIS_INGEST_REJECTED_RETENTION_DAYS", 30)
 
 # Deals reported within this many seconds and not deactivated are "live" (the original's 300 s).
 DEAL_LIVE_TOLERANCE_SEC = env_int("APIS_DEAL_LIVE_TOLERANCE_SEC", 300)
@@ -175,6 +205,11 @@ THREAD_BLOCKING_LIMIT_MSEC = env_int("APIS_THREAD_BLOCKING_LIMIT_MSEC", 300_000)
 DOWNTIME_INTERVAL_SEC = env_int("APIS_DOWNTIME_INTERVAL_SEC", 300)
 DATA_LOSS_TOLERANCE_SEC = env_int("APIS_DATA_LOSS_TOLERANCE_SEC", 120)
 LOG_RETENTION_DAYS = env_int("APIS_LOG_RETENTION_DAYS", 365)
+# A log line dated further than this from its receipt is stored at the edge of that window, and the
+# monitoring look-back ignores lines dated later than now plus this.
+LOG_CLOCK_SKEW_SEC = env_int("APIS_LOG_CLOCK_SKEW_SEC", 120)
+if not 0 <= LOG_CLOCK_SKEW_SEC <= 366 * 86400:
+    raise ImproperlyConfigured("APIS_LOG_CLOCK_SKEW_SEC must be between 0 and 31622400 (one year)")
 
 # Failure notification e-mail.
 NOTIFY_TO = env_list("APIS_NOTIFY_TO", ["nobody@example.com"])
@@ -195,6 +230,11 @@ ESS_TIME_ZONE = env_str("APIS_ESS_TIME_ZONE", "Asia/Seoul")
 ESS_SCHEMA_TTL_SEC = env_int("APIS_ESS_SCHEMA_TTL_SEC", 60)
 ESS_PAGE_SIZE = env_int("APIS_ESS_PAGE_SIZE", 100)
 ESS_MAX_PAGE_SIZE = env_int("APIS_ESS_MAX_PAGE_SIZE", 10_000)
+# Cost bounds: seconds per page/count statement (0: none), buckets of a resampled JSON range, and how long
+# a page-number count is reused for the following pages of the same selection.
+ESS_STATEMENT_TIMEOUT_SEC = env_int("APIS_ESS_STATEMENT_TIMEOUT_SEC", 10)
+ESS_MAX_BUCKETS = env_int("APIS_ESS_MAX_BUCKETS", 10_000)
+ESS_COUNT_TTL_SEC = env_int("APIS_ESS_COUNT_TTL_SEC", 60)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": (
@@ -206,6 +246,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"ess": env_str("APIS_ESS_THROTTLE_RATE", "600/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apis.ess.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": (  # bounded: JSON nesting and numbers (jsonlimits), multipart size
+        "apis.ess.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "apis.ess.parsers.BoundedMultiPartParser",
+    ),
     "URL_FORMAT_OVERRIDE": None,  # ``format`` is the download's own parameter (csv or parquet)
 }
 SIMPLE_JWT = {
@@ -214,20 +259,39 @@ SIMPLE_JWT = {
     "SIGNING_KEY": env_str("APIS_JWT_SIGNING_KEY") or SECRET_KEY,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "APIS ESS dataset API",
-    "DESCRIPTION": "Operating data of energy-storage sites: paged JSON, CSV and Parquet downloads.",
+    "TITLE": "APIS Service Center API",
+    "DESCRIPTION": (
+        "The whole HTTP API of the APIS Service Center: the original's session, staff, resident and misc "
+        "calls (errors as text/plain messages), the apis-ccc ingest endpoints (Bearer ingest token), and the "
+        "ESS dataset API (JWT, API key or session; errors as JSON). Mutating session calls need CSRF."
+    ),
     "VERSION": "1.0",
+    # The plain Django views (all but the ESS API and the JWT endpoints), described from their decorators.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apis.core.openapi.add_plain_views",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("APIS_LOG_LEVEL", "INFO")},
-    "loggers": {"django": {"level": env_str("APIS_DJANGO_LOG_LEVEL", "WARNING")}},
-}
+
+def _mail_addresses(name: str) -> list[str]:
+    """A comma-separated list of e-mail addresses; a malformed one is a configuration error."""
+    addresses = env_list(name)
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{name}: not an e-mail address: {address!r}") from None
+    return addresses
+
+
+# Server errors are mailed to APIS_ADMINS (Django's mail_admins); every log handler masks ingest tokens.
+ADMINS = [(address, address) for address in _mail_addresses("APIS_ADMINS")]
+SERVER_EMAIL = NOTIFY_FROM
+EMAIL_SUBJECT_PREFIX = "[APIS Service Center] "
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apis.core.errormail.SecretHidingReporterFilter"
+LOGGING = logsetup.logging_config(logsetup.program(), mail_admins=bool(ADMINS))

@@ -1,39 +1,67 @@
-from django import forms
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+"""The admin of users (with their residency periods) and the admin login, throttled like every other login."""
 
-from apis.community.models import Unit
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.debug import sensitive_variables
+
+from apis.community.admin import UserResidencyInline, running_periods
+from apis.core import throttle
 from apis.core.models import User
 
 
-class UserUnitsForm(forms.ModelForm):
-    """Edits the reverse side of ``Unit.users``: the units the user is a resident of."""
+class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
+    """Django's admin login form, counting failed checks against the identity and the client address
+    (``apis.core.throttle``); while a counter is over its limit even the right password is refused."""
 
-    units = forms.ModelMultipleChoiceField(
-        queryset=Unit.objects.select_related("cluster__community"),
-        required=False,
-        widget=admin.widgets.FilteredSelectMultiple("units", is_stacked=False),
-    )
+    retry_after: int | None = None
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["units"].initial = self.instance.units.all()
+    @sensitive_variables()
+    def clean(self) -> dict:
+        keys = throttle.credential_keys(self.request, self.data.get("username", ""))
+        self.retry_after = throttle.retry_after(keys)
+        if self.retry_after is not None:
+            raise ValidationError(
+                f"Too many failed login attempts. Try again in {self.retry_after} seconds.", code="throttled"
+            )
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if self.user_cache is None:  # a wrong password, not a right one of a non-staff user
+                throttle.record_failure(keys)
+            raise
+        if self.user_cache is not None:
+            throttle.clear_failures(self.user_cache)
+        return cleaned
 
-    def _save_m2m(self):
-        super()._save_m2m()
-        self.instance.units.set(self.cleaned_data["units"])
+
+admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+def login(request: HttpRequest) -> HttpResponse:
+    """``/admin/login/``: Django's admin login page; while throttled the page says so, with status 429 and
+    ``Retry-After``."""
+    response = admin.site.login(request)
+    form = (getattr(response, "context_data", None) or {}).get("form")
+    wait = getattr(form, "retry_after", None)
+    if wait is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(wait)
+    return response
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    form = type("UserChangeForm", (UserUnitsForm, BaseUserAdmin.form), {})
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Residence", {"fields": ["units"]}))
+    """Users with their residency periods (an inline); the list shows the units they live in now."""
+
+    inlines = [UserResidencyInline]
     list_display = ["username", "email", "is_staff", "unit_codes"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("units")
+        return super().get_queryset(request).prefetch_related(running_periods())
 
-    @admin.display(description="units")
+    @admin.display(description="lives in")
     def unit_codes(self, user: User) -> str:
-        return ", ".join(unit.code for unit in user.units.all())
+        return ", ".join(period.unit.code for period in user.current_residencies)

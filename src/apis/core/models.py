@@ -2,18 +2,20 @@
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 
 
 class User(AbstractUser):
     """A Service Center account.
 
-    Roles are derived, as in the original: staff is ``is_staff``; a resident is a user linked to at least
-    one unit (``user.units``). One user may be both.
+    Roles are derived, as in the original: staff is ``is_staff``; a resident is a user with a residency
+    period that has started (``user.residencies``, see ``apis.community.residency``). One user may be both.
     """
 
     @property
     def is_resident(self) -> bool:
-        return self.units.exists()
+        """The user lives or has lived in a unit: a residency period of theirs has started."""
+        return self.residencies.filter(start__lte=timezone.now()).exists()
 
 
 class ThrottleBucket(models.Model):

@@ -1,5 +1,7 @@
-"""``apis emulator``: an emulated APIS cluster speaking apis-web's HTTP interface, writing deal logs and
-sending apis-main log lines over UDP, until Ctrl-C / SIGTERM."""
+"""``apis emulator``: an emulated APIS cluster serving apis-web's two HTTP interfaces exactly (Emulator
+Emulator: ``/get/log``; Budo Emulator: ``/deals``, ``/unitIds``, ``/getStatus``, the mode setters,
+``/shutdown``), writing each unit's deal-log files as apis-main does and sending apis-main log lines over UDP,
+with fault injection on a control port of its own, until Ctrl-C / SIGTERM."""
 
 import argparse
 import logging
@@ -9,9 +11,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from apis.ccc.udplog import UdpLogHandler, parse_address
+from apis.core.logsetup import configure_logging
 from apis.emulator.cluster import MODES, Cluster, ClusterConfig
-from apis.emulator.server import make_server
+from apis.emulator.server import budo_emulator_routes, control_routes, emulator_emulator_routes, serve
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,9 +33,33 @@ def parser() -> argparse.ArgumentParser:
         "--start", default="2020-01-01T00:00:00", help="world clock start (ISO, default 2020-01-01)"
     )
     p.add_argument("--mode", choices=MODES, default="autonomous", help="initial global operation mode")
-    p.add_argument("--bind", default="127.0.0.1:43900", help="HOST:PORT of the HTTP interface (port 0: any)")
+    p.add_argument(
+        "--bind",
+        default="127.0.0.1:43900",
+        help="HOST:PORT of apis-web's Emulator Emulator, /get/log (port 0: any)",
+    )
+    p.add_argument(
+        "--budo-bind",
+        default="127.0.0.1:43830",
+        help="HOST:PORT of apis-web's Budo Emulator, /deals … (port 0: any)",
+    )
+    p.add_argument(
+        "--control-bind",
+        default="127.0.0.1:43910",
+        help="HOST:PORT of the emulator's own fault injection, /fault",
+    )
     p.add_argument("--log-udp", help="HOST:PORT to send apis-main log lines to (e.g. 127.0.0.1:8888)")
-    p.add_argument("--deal-log-dir", type=Path, help="directory for one JSON file per completed deal")
+    p.add_argument(
+        "--deal-log-dir",
+        type=Path,
+        help="deal logs as apis-main writes them, one directory per unit: D/E001/yyyy/MM/dd/…",
+    )
+    p.add_argument(
+        "--deal-logging-msec",
+        type=int,
+        help="how often each unit rewrites its live deals' files, real ms (default: the policy's "
+        "mediator.dealLoggingPeriodMsec, else 5000)",
+    )
     p.add_argument(
         "--scenario-file", help="per-unit scenario file, '{unitId}' in the path (re-read on change)"
     )
@@ -52,6 +81,7 @@ def _config(args: argparse.Namespace) -> ClusterConfig:
         scenario_file=args.scenario_file,
         policy_file=args.policy_file,
         deal_log_dir=args.deal_log_dir,
+        deal_logging_msec=args.deal_logging_msec,
         global_mode=args.mode,
     )
 
@@ -66,26 +96,51 @@ def run(cluster: Cluster, stop: threading.Event) -> None:
         last = now
 
 
+def _address(text: str, option: str) -> tuple[str, int]:
+    """``HOST:PORT`` (port 0: any free port) of an option; exits naming the option when it is not one."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise SystemExit(f"{option}: expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Parse arguments, serve HTTP, run the loop; prints ``listening on http://HOST:PORT`` once ready."""
+    """Parse arguments, serve HTTP, run the loop; prints one ``<interface> on http://HOST:PORT`` line per
+    interface (apis-web-emulator, apis-web-budo, control) once they listen."""
     args = parser().parse_args(argv)
     if args.units < 1 or args.speed <= 0 or args.loop_msec < 10:
         raise SystemExit("--units must be ≥ 1, --speed > 0 and --loop-msec ≥ 10")
-    host, port = parse_address(args.bind) if not args.bind.endswith(":0") else (args.bind[:-2], 0)
+    if args.deal_logging_msec is not None and args.deal_logging_msec < 10:
+        raise SystemExit("--deal-logging-msec must be ≥ 10")
+    binds = {
+        "apis-web-emulator": (_address(args.bind, "--bind"), emulator_emulator_routes),
+        "apis-web-budo": (_address(args.budo_bind, "--budo-bind"), budo_emulator_routes),
+        "control": (_address(args.control_bind, "--control-bind"), control_routes),
+    }
+    try:
+        configure_logging("emulator")
+    except ImproperlyConfigured as exc:
+        raise SystemExit(f"apis emulator: {exc}") from None
+    # The emulated apis-main's lines (one per unit and loop) go over UDP only, as apis-main's do.
     logger = logging.getLogger("jp.co.sony.csl.dcoes.apis")
     logger.setLevel(logging.INFO)
+    logger.propagate = False
     if args.log_udp:
         logger.addHandler(UdpLogHandler(*parse_address(args.log_udp), program="apis-main"))
     cluster = Cluster(_config(args))
-    server = make_server(cluster, host, port)
+    servers = []
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"listening on http://{host}:{server.server_address[1]}", flush=True)
     try:
+        for name, ((host, port), routes) in binds.items():
+            servers.append(serve(routes(cluster), host, port))
+            print(f"{name} on http://{host}:{servers[-1].server_address[1]}", flush=True)
         run(cluster, stop)
     except KeyboardInterrupt:
         pass
+    except OSError as exc:
+        raise SystemExit(f"apis emulator: cannot listen: {exc.strerror}") from None
     finally:
-        server.shutdown()
-        server.server_close()
+        for server in servers:
+            server.shutdown()
+            server.server_close()
