@@ -1,5 +1,6 @@
-"""``POST /api/ccc/unitData`` and ``/api/ccc/deal``: tokens, validation (nothing partially stored),
-idempotency, the ``reportTime`` rule and the normalisation of times in the stored documents."""
+"""``POST /api/ccc/unitData`` and ``/api/ccc/deal``: tokens, request errors (nothing stored), invalid items
+(quarantined while the valid ones are stored), idempotency, the ``reportTime`` rule and the normalisation of
+times in the stored documents."""
 
 import copy
 import json
@@ -10,36 +11,24 @@ from django.test import Client
 from django.utils import timezone
 
 from apis.deal.models import Deal
-from apis.ingest.models import IngestToken
-from apis.ingest.parse import parse_deals, parse_unit_data
+from apis.ingest.models import IngestToken, RejectedItem
+from apis.ingest.parse import NOT_A_TIME, parse_deals, parse_unit_data
+from apis.ingest.report import IngestError
 from apis.unit_data.models import ReportedUnit, UnitData
+from tests.ingest_support import DEAL_URL, UNIT_URL, issue_token, post, stored_units
 from tests.payloads import CLUSTER, COMMUNITY, deal_doc, unit_doc
 
-UNIT_URL, DEAL_URL = "/api/ccc/unitData", "/api/ccc/deal"
 NOON_TOKYO_IN_UTC = "2020-01-01T03:00:00Z"
 
 
 @pytest.fixture
 def token_row(demo_registry) -> tuple[IngestToken, str]:
-    from apis.community.models import Cluster
-
-    return IngestToken.issue(Cluster.objects.get(community__code=COMMUNITY, code=CLUSTER), "test")
+    return issue_token()
 
 
 @pytest.fixture
 def token(token_row) -> str:
     return token_row[1]
-
-
-def post(url: str, body: object, token: str | None = None, raw: bool = False):
-    """POST ``body`` (JSON-encoded unless ``raw``) with the token as a Bearer header."""
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    data = body if raw else json.dumps(body)
-    return Client().post(url, data=data, content_type="application/json", **headers)
-
-
-def stored_units() -> list[dict]:
-    return [row.data for row in UnitData.objects.order_by("unit_id", "dataset_id")]
 
 
 def stored_deal(deal_id: str = "d-0001") -> dict:
@@ -53,7 +42,7 @@ def test_unit_data_report_is_stored_with_its_time_in_utc(token):
     response = post(UNIT_URL, [unit_doc("E001"), unit_doc("E002", effective="heteronomous")], token)
 
     assert response.status_code == 200
-    assert response.json() == {"stored": 2, "skipped": 0}
+    assert response.json() == {"stored": 2, "skipped": 0, "rejected": []}
     first, second = stored_units()
     assert first["time"] == NOON_TOKYO_IN_UTC
     assert first["datasetId"] == 1_577_847_600_000
@@ -71,7 +60,7 @@ def test_same_unit_report_twice_is_stored_once(token):
     again = post(UNIT_URL, report, token)
 
     assert again.status_code == 200
-    assert again.json() == {"stored": 0, "skipped": 2}
+    assert again.json() == {"stored": 0, "skipped": 2, "rejected": []}
     assert UnitData.objects.count() == 2
 
 
@@ -145,43 +134,92 @@ def _set(path: str, value: object):
     return change
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (_without("oesunit"), "item 1: missing field oesunit"),
-        (_set("oesunit", "E001"), "item 1: oesunit is not a JSON object"),
-        (_without("oesunit.id"), "item 1: missing field oesunit.id"),
-        (_set("oesunit.id", ""), "item 1: missing field oesunit.id"),
-        (_set("oesunit.id", 7), "item 1: invalid field oesunit.id: 7 (expected a string)"),
-        (_without("oesunit.communityId"), "item 1: missing field oesunit.communityId"),
-        (_without("oesunit.clusterId"), "item 1: missing field oesunit.clusterId"),
-        (_without("time"), "item 1: missing field time"),
-        (_set("time", "abc"), "item 1: invalid time: 'abc' (field time)"),
-        (_set("time", "--"), "item 1: invalid time: '--' (field time)"),
-        (_set("time", "2020/13/01-12:00:00"), "item 1: invalid time: '2020/13/01-12:00:00' (field time)"),
-        (_set("time", 1577847600), "item 1: invalid time: 1577847600 (field time)"),
-        (_without("datasetId"), "item 1: missing field datasetId"),
-        (_set("datasetId", "1577847600000"), "item 1: invalid field datasetId: '1577847600000'"),
-        (_set("datasetId", True), "item 1: invalid field datasetId: True"),
-        (_set("datasetId", 1.5), "item 1: invalid field datasetId: 1.5"),
-        (_set("datasetId", 2**63), f"item 1: invalid field datasetId: {2**63} (out of the 64-bit integer"),
-        (_set("oesunit.id", "E" * 129), "item 1: invalid field oesunit.id: longer than 128 characters"),
-        (
-            _set("apis.operation_mode.effective", "x" * 33),
-            "item 1: invalid field apis.operation_mode.effective: longer than 32 characters",
-        ),
-    ],
-)
-def test_invalid_unit_item_is_rejected_naming_index_and_field_and_nothing_is_stored(token, change, message):
+TOO_LONG_128 = "longer than 128 characters"
+# (change of item 1, field, reason in the answer, message of the strict parser)
+INVALID_UNITS = [
+    (_without("oesunit"), "oesunit", "missing", "missing field oesunit"),
+    (_set("oesunit", "E001"), "oesunit", "expected a JSON object", "invalid field oesunit: 'E001'"),
+    (_without("oesunit.id"), "oesunit.id", "missing", "missing field oesunit.id"),
+    (_set("oesunit.id", ""), "oesunit.id", "missing", "missing field oesunit.id"),
+    (
+        _set("oesunit.id", 7),
+        "oesunit.id",
+        "expected a string",
+        "invalid field oesunit.id: 7 (expected a string)",
+    ),
+    (_without("oesunit.communityId"), "oesunit.communityId", "missing", "missing field oesunit.communityId"),
+    (_without("oesunit.clusterId"), "oesunit.clusterId", "missing", "missing field oesunit.clusterId"),
+    (_without("time"), "time", "missing", "missing field time"),
+    (_set("time", "abc"), "time", NOT_A_TIME, "invalid time: 'abc' (field time)"),
+    (_set("time", "--"), "time", NOT_A_TIME, "invalid time: '--' (field time)"),
+    (
+        _set("time", "2020/13/01-12:00:00"),
+        "time",
+        NOT_A_TIME,
+        "invalid time: '2020/13/01-12:00:00' (field time)",
+    ),
+    (_set("time", 1577847600), "time", NOT_A_TIME, "invalid time: 1577847600 (field time)"),
+    (_without("datasetId"), "datasetId", "missing", "missing field datasetId"),
+    (
+        _set("datasetId", "1577847600000"),
+        "datasetId",
+        "expected an integer",
+        "invalid field datasetId: '1577847",
+    ),
+    (_set("datasetId", True), "datasetId", "expected an integer", "invalid field datasetId: True"),
+    (_set("datasetId", 1.5), "datasetId", "expected an integer", "invalid field datasetId: 1.5"),
+    (
+        _set("datasetId", 2**63),
+        "datasetId",
+        "out of the 64-bit integer range",
+        f"invalid field datasetId: {2**63} (out of the 64-bit integer range)",
+    ),
+    (_set("oesunit.id", "E" * 129), "oesunit.id", TOO_LONG_128, f"invalid field oesunit.id: {TOO_LONG_128}"),
+    (
+        _set("apis.operation_mode.effective", "x" * 33),
+        "apis.operation_mode.effective",
+        "longer than 32 characters",
+        "invalid field apis.operation_mode.effective: longer than 32 characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "reason", "message"), INVALID_UNITS)
+def test_invalid_unit_item_is_quarantined_and_the_valid_ones_are_stored(
+    token, change, field, reason, message
+):
     bad = unit_doc("E002")
     change(bad)
 
-    response = post(UNIT_URL, [unit_doc("E001"), bad], token)
+    response = post(UNIT_URL, [unit_doc("E001"), bad, unit_doc("E003")], token)
 
-    assert response.status_code == 400
-    assert response.content.decode().startswith(message)
-    assert not UnitData.objects.exists()
-    assert not ReportedUnit.objects.exists()
+    assert response.status_code == 200
+    assert response.json() == {
+        "stored": 2,
+        "skipped": 0,
+        "rejected": [{"index": 1, "field": field, "reason": reason}],
+    }
+    assert [data["oesunit"]["id"] for data in stored_units()] == ["E001", "E003"]
+    assert list(ReportedUnit.objects.order_by("unit_id").values_list("unit_id", flat=True)) == [
+        "E001",
+        "E003",
+    ]
+    kept = RejectedItem.objects.get()
+    assert (kept.kind, kept.community_id, kept.cluster_id) == ("unitData", COMMUNITY, CLUSTER)
+    assert (kept.index, kept.field, kept.reason) == (1, field, reason)
+    assert json.loads(kept.raw) == bad
+
+
+@pytest.mark.parametrize(("change", "field", "reason", "message"), INVALID_UNITS)
+def test_strict_unit_parser_names_the_first_invalid_item(change, field, reason, message):
+    bad = unit_doc("E002")
+    change(bad)
+
+    with pytest.raises(IngestError) as raised:
+        parse_unit_data([unit_doc("E001"), bad], COMMUNITY, CLUSTER)
+
+    assert raised.value.status == 400
+    assert raised.value.message.startswith(f"item 1: {message}")
 
 
 @pytest.mark.parametrize("url", [UNIT_URL, DEAL_URL])
@@ -203,12 +241,18 @@ def test_body_that_is_not_a_json_array_is_rejected(token, url, body, message):
 
 
 @pytest.mark.parametrize(("url", "valid"), [(UNIT_URL, unit_doc()), (DEAL_URL, deal_doc())])
-def test_item_that_is_not_an_object_is_rejected_and_nothing_is_stored(token, url, valid):
-    response = post(url, [valid, ["E002"]], token)
+@pytest.mark.parametrize("item", [["E002"], "E002", 7, None, True])
+def test_item_that_is_not_an_object_is_quarantined_and_the_valid_one_stored(token, url, valid, item):
+    response = post(url, [item, valid], token)
 
-    assert response.status_code == 400
-    assert response.content.decode() == "item 1: not a JSON object"
-    assert not UnitData.objects.exists() and not Deal.objects.exists()
+    assert response.status_code == 200
+    assert response.json() == {
+        "stored": 1,
+        "skipped": 0,
+        "rejected": [{"index": 0, "field": "(item)", "reason": "not a JSON object"}],
+    }
+    assert UnitData.objects.count() + Deal.objects.count() == 1
+    assert json.loads(RejectedItem.objects.get().raw) == item
 
 
 @pytest.mark.parametrize(
@@ -233,7 +277,7 @@ def test_empty_report_is_accepted_with_nothing_stored(token, url):
     response = post(url, [], token)
 
     assert response.status_code == 200
-    assert response.json() == {"stored": 0, "skipped": 0}
+    assert response.json() == {"stored": 0, "skipped": 0, "rejected": []}
 
 
 # ---- size, method, token -----------------------------------------------------------------------------
@@ -256,7 +300,7 @@ def test_body_of_exactly_the_size_limit_is_accepted(settings, token):
     response = post(UNIT_URL, body, token, raw=True)
 
     assert response.status_code == 200
-    assert response.json() == {"stored": 1, "skipped": 0}
+    assert response.json() == {"stored": 1, "skipped": 0, "rejected": []}
 
 
 @pytest.mark.parametrize("url", [UNIT_URL, DEAL_URL, "/api/ccc/t/x/unitData", "/api/ccc/t/x/deal"])
@@ -287,6 +331,15 @@ def test_unknown_token_is_refused(token, url):
     assert not UnitData.objects.exists()
 
 
+@pytest.mark.parametrize("token_text", ["%00", "%ED%A0%80", "apis_%F0%9F%94%8B", "x" * 10_000])
+@pytest.mark.parametrize("kind", ["unitData", "deal"])
+def test_hostile_token_in_the_path_is_refused(token, token_text, kind):
+    response = post(f"/api/ccc/t/{token_text}/{kind}", [unit_doc() if kind == "unitData" else deal_doc()])
+
+    assert (response.status_code, response.content.decode()) == (401, "invalid ingest token")
+    assert not UnitData.objects.exists() and not Deal.objects.exists()
+
+
 def test_revoked_token_is_refused(token_row):
     row, token = token_row
     IngestToken.objects.filter(pk=row.pk).update(revoked=timezone.now())
@@ -302,7 +355,7 @@ def test_token_in_the_path_authenticates_like_the_header(token, kind, doc):
     response = post(f"/api/ccc/t/{token}/{kind}", [doc])
 
     assert response.status_code == 200
-    assert response.json() == {"stored": 1, "skipped": 0}
+    assert response.json() == {"stored": 1, "skipped": 0, "rejected": []}
 
 
 def test_use_of_a_token_is_recorded_at_most_once_a_minute(token_row):
@@ -326,7 +379,7 @@ def test_deal_is_stored_with_its_date_times_in_utc(token):
     response = post(DEAL_URL, [deal_doc("d-0001")], token)
 
     assert response.status_code == 200
-    assert response.json() == {"stored": 1, "skipped": 0}
+    assert response.json() == {"stored": 1, "skipped": 0, "rejected": []}
     data = stored_deal()
     assert data["createDateTime"] == NOON_TOKYO_IN_UTC
     assert data["activateDateTime"] == NOON_TOKYO_IN_UTC
@@ -365,7 +418,7 @@ def test_deal_report_replaces_the_stored_one_unless_older(token, report_time, cu
 
     response = post(DEAL_URL, [deal_doc(report_time=report_time, cumulate_wh=40.0)], token)
 
-    assert response.json() == {"stored": stored, "skipped": 1 - stored}
+    assert response.json() == {"stored": stored, "skipped": 1 - stored, "rejected": []}
     assert Deal.objects.count() == 1
     assert stored_deal()["cumulateAmountWh"] == cumulate
     assert Deal.objects.get().cumulate_amount_wh == cumulate
@@ -376,7 +429,7 @@ def test_same_deal_twice_in_one_report_keeps_the_newest(token):
 
     response = post(DEAL_URL, reports, token)
 
-    assert response.json() == {"stored": 1, "skipped": 1}
+    assert response.json() == {"stored": 1, "skipped": 1, "rejected": []}
     assert stored_deal()["cumulateAmountWh"] == 60.0
 
 
@@ -392,38 +445,106 @@ def test_deal_without_report_time_is_stamped_with_the_time_of_arrival(token):
     assert Deal.objects.get().report_time == report_time
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (_without("dealId"), "item 1: missing field dealId"),
-        (_set("dealId", ""), "item 1: missing field dealId"),
-        (_set("dealId", 12), "item 1: invalid field dealId: 12 (expected a string)"),
-        (_without("communityId"), "item 1: missing field communityId"),
-        (_without("clusterId"), "item 1: missing field clusterId"),
-        (_set("reportTime", "1577847600"), "item 1: invalid field reportTime: '1577847600'"),
-        (_set("reportTime", False), "item 1: invalid field reportTime: False"),
-        (_set("reportTime", 1.5), "item 1: invalid field reportTime: 1.5"),
-        (_set("reportTime", -1), "item 1: invalid field reportTime: -1"),
-        (_set("reportTime", 2**64), f"item 1: invalid field reportTime: {2**64} (out of the 64-bit integer"),
-        (_set("dealId", "d" * 129), "item 1: invalid field dealId: longer than 128 characters"),
-        (_set("chargeUnitId", "E" * 129), "item 1: invalid field chargeUnitId: longer than 128 characters"),
-        (_set("createDateTime", "yesterday"), "item 1: invalid time: 'yesterday' (field createDateTime)"),
-        (_set("stopDateTime", 1577847600), "item 1: invalid time: 1577847600 (field stopDateTime)"),
-        (
-            lambda doc: doc["reset"].append({"dateTime": "2020/01/32-00:00:00"}),
-            "item 1: invalid time: '2020/01/32-00:00:00' (field reset[1].dateTime)",
-        ),
-    ],
-)
-def test_invalid_deal_is_rejected_naming_index_and_field_and_nothing_is_stored(token, change, message):
+INVALID_DEALS = [
+    (_without("dealId"), "dealId", "missing", "missing field dealId"),
+    (_set("dealId", ""), "dealId", "missing", "missing field dealId"),
+    (_set("dealId", 12), "dealId", "expected a string", "invalid field dealId: 12 (expected a string)"),
+    (_without("communityId"), "communityId", "missing", "missing field communityId"),
+    (_without("clusterId"), "clusterId", "missing", "missing field clusterId"),
+    (
+        _set("reportTime", "1577847600"),
+        "reportTime",
+        "expected an integer",
+        "invalid field reportTime: '1577847600'",
+    ),
+    (_set("reportTime", False), "reportTime", "expected an integer", "invalid field reportTime: False"),
+    (_set("reportTime", 1.5), "reportTime", "expected an integer", "invalid field reportTime: 1.5"),
+    (
+        _set("reportTime", -1),
+        "reportTime",
+        "expected epoch seconds (not negative)",
+        "invalid field reportTime: -1",
+    ),
+    (
+        _set("reportTime", 2**64),
+        "reportTime",
+        "out of the 64-bit integer range",
+        f"invalid field reportTime: {2**64} (out of the 64-bit integer",
+    ),
+    (_set("dealId", "d" * 129), "dealId", TOO_LONG_128, f"invalid field dealId: {TOO_LONG_128}"),
+    (
+        _set("chargeUnitId", "E" * 129),
+        "chargeUnitId",
+        TOO_LONG_128,
+        f"invalid field chargeUnitId: {TOO_LONG_128}",
+    ),
+    (
+        _set("dischargeUnitId", ["E1"]),
+        "dischargeUnitId",
+        "expected a string",
+        "invalid field dischargeUnitId: a",
+    ),
+    (
+        _set("cumulateAmountWh", "25.5"),
+        "cumulateAmountWh",
+        "expected a number",
+        "invalid field cumulateAmountWh",
+    ),
+    (
+        _set("cumulateAmountWh", True),
+        "cumulateAmountWh",
+        "expected a number",
+        "invalid field cumulateAmountWh",
+    ),
+    (
+        _set("createDateTime", "yesterday"),
+        "createDateTime",
+        NOT_A_TIME,
+        "invalid time: 'yesterday' (field createD",
+    ),
+    (
+        _set("stopDateTime", 1577847600),
+        "stopDateTime",
+        NOT_A_TIME,
+        "invalid time: 1577847600 (field stopDateTime)",
+    ),
+    (
+        lambda doc: doc["reset"].append({"dateTime": "2020/01/32-00:00:00"}),
+        "reset[1].dateTime",
+        NOT_A_TIME,
+        "invalid time: '2020/01/32-00:00:00' (field reset[1].dateTime)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "field", "reason", "message"), INVALID_DEALS)
+def test_invalid_deal_is_quarantined_and_the_valid_ones_are_stored(token, change, field, reason, message):
     bad = deal_doc("d-0002")
     change(bad)
 
-    response = post(DEAL_URL, [deal_doc("d-0001"), bad], token)
+    response = post(DEAL_URL, [deal_doc("d-0001"), bad, deal_doc("d-0003")], token)
 
-    assert response.status_code == 400
-    assert response.content.decode().startswith(message)
-    assert not Deal.objects.exists()
+    assert response.status_code == 200
+    assert response.json() == {
+        "stored": 2,
+        "skipped": 0,
+        "rejected": [{"index": 1, "field": field, "reason": reason}],
+    }
+    assert sorted(Deal.objects.values_list("deal_id", flat=True)) == ["d-0001", "d-0003"]
+    kept = RejectedItem.objects.get()
+    assert (kept.kind, kept.index, kept.field, kept.reason) == ("deal", 1, field, reason)
+    assert json.loads(kept.raw) == bad
+
+
+@pytest.mark.parametrize(("change", "field", "reason", "message"), INVALID_DEALS)
+def test_strict_deal_parser_names_the_first_invalid_item(change, field, reason, message):
+    bad = deal_doc("d-0002")
+    change(bad)
+
+    with pytest.raises(IngestError) as raised:
+        parse_deals([deal_doc("d-0001"), bad], COMMUNITY, CLUSTER, now=1)
+
+    assert raised.value.message.startswith(f"item 1: {message}")
 
 
 # ---- the parsers as other code calls them ------------------------------------------------------------

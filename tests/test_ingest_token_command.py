@@ -31,7 +31,7 @@ def test_created_token_is_the_last_line_and_works_against_the_endpoint(demo_regi
 
     assert len(lines) == 2 and CLUSTER in lines[0]
     assert response.status_code == 200
-    assert response.json() == {"stored": 1, "skipped": 0}
+    assert response.json() == {"stored": 1, "skipped": 0, "rejected": []}
     row = IngestToken.objects.get()
     assert row.token_hash == hash_token(token) and row.label == "ccc of oss_cluster"
     assert token not in (row.token_hash, row.hint)

@@ -1,12 +1,13 @@
 """Admin of ingest tokens: read-only (tokens are created with ``apis manage ingest_token create``), with a
-"revoke" action."""
+"revoke" action; and the view-only list of quarantined report items."""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apis.ingest.models import IngestToken
+from apis.core.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin
+from apis.ingest.models import IngestToken, RejectedItem
 
 
 @admin.register(IngestToken)
@@ -33,3 +34,34 @@ class IngestTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[IngestToken]) -> None:
         count = queryset.filter(revoked__isnull=True).update(revoked=timezone.now())
         self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(RejectedItem)
+class RejectedItemAdmin(TelemetryAdmin):
+    """Report items that could not be stored, newest first; nothing can be changed here."""
+
+    list_display = (
+        "received",
+        "community_id",
+        "cluster_id",
+        "kind",
+        "index",
+        "field",
+        "reason",
+        "raw_length",
+    )
+    list_filter = (CommunityFilter, ClusterFilter, "kind", "reason")
+    search_fields = ("field",)
+    fields = (
+        "received",
+        "community_id",
+        "cluster_id",
+        "kind",
+        "index",
+        "field",
+        "reason",
+        "raw_length",
+        "raw",
+        "digest",
+    )
+    readonly_fields = fields

@@ -87,3 +87,43 @@ class IngestToken(models.Model):
             stale_rows = models.Q(last_used__isnull=True) | models.Q(last_used__lt=now - LAST_USED_RESOLUTION)
             cls.objects.filter(stale_rows, pk=pk).update(last_used=now)
         return TokenScope(community, cluster)
+
+
+class RejectedItem(models.Model):
+    """An item of an apis-ccc report that could not be stored (the report's valid items were), kept for staff.
+
+    ``raw`` is the item as JSON text in ASCII (NUL and surrogates as ``\\u`` escapes, so that any database
+    holds it), cut at ``RAW_MAX_LENGTH`` characters; ``digest`` identifies the whole item, so that a resent
+    report quarantines each item once per cluster and kind.
+    """
+
+    RAW_MAX_LENGTH = 65_536
+
+    class Kind(models.TextChoices):
+        UNIT_DATA = "unitData", "unit data"
+        DEAL = "deal", "deal"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    community_id = models.CharField(max_length=128, help_text="the token's community")
+    cluster_id = models.CharField(max_length=128, help_text="the token's cluster")
+    index = models.PositiveIntegerField(help_text="position of the item in its report")
+    field = models.CharField(max_length=200, help_text="path of the invalid value in the item")
+    reason = models.CharField(max_length=200)
+    raw = models.TextField(help_text="the item as JSON text (ASCII), cut at 65,536 characters")
+    raw_length = models.PositiveIntegerField(help_text="characters of the item's whole JSON text")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the item's whole JSON text")
+    received = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community_id", "cluster_id", "kind", "digest"], name="rejecteditem_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["community_id", "cluster_id", "id"], name="rejecteditem_cluster"),
+            models.Index(fields=["received"], name="rejecteditem_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id}/{self.cluster_id} {self.kind} item {self.index}: {self.field}"

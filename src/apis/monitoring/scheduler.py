@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from apis.apis_log.retention import delete_expired_logs
+from apis.ingest.quarantine import delete_expired_rejections
 from apis.monitoring.lifecycle import run_check
 from apis.monitoring.models import JobSchedule
 from apis.monitoring.notify import deliver_due
@@ -47,7 +48,8 @@ def _downtime(now: datetime) -> object:
 
 
 def _retention(now: datetime) -> object:
-    return f"{delete_expired_logs(now)} log records deleted"
+    logs, rejected = delete_expired_logs(now), delete_expired_rejections(now)
+    return f"{logs} log records deleted, {rejected} quarantined ingest items deleted"
 
 
 def jobs() -> list[Job]:
