@@ -1,7 +1,8 @@
 """ESS dataset service speed on PostgreSQL: a site database of rack rows generated inside the database, the
 CSV download through ``apis serve`` against ``COPY … TO STDOUT`` of the same query and against the
 specification's own approach (page-number pagination and ``csv.DictWriter``), the peak memory of the serving
-worker, and the latency of the first and of a deep JSON page.
+worker, the latency of the first and of a deep JSON page, and concurrent resampled pages (which need a
+bounded time range).
 
 The site database ``apis_bench_ess`` is created on the server of the given URL and dropped at the end."""
 
@@ -11,6 +12,7 @@ import os
 import statistics
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +35,7 @@ SPEC_PAGE_ROWS = 10_000
 SPEC_MAX_PAGES, QUICK_SPEC_MAX_PAGES = 50, 10
 JSON_REQUESTS, QUICK_JSON_REQUESTS = 50, 20
 DEEP_NUMBER_REQUESTS = 3
+RESAMPLED_CLIENTS = 4
 COPY_TARGET, MEMORY_TARGET_MB, LATENCY_TARGET = 0.5, 150, 1.5
 WORK = Path(__file__).resolve().parent.parent / "var" / "bench"
 RACK_PATH = "/api/ess/operating-sites/1/banks/1/racks/"
@@ -236,6 +239,30 @@ def _json_pages(client: httpx.Client, end: datetime, rows: int, quick: bool) -> 
     }
 
 
+def _resampled(client: httpx.Client, end: datetime) -> dict:
+    """``RESAMPLED_CLIENTS`` concurrent first pages of ``interval=1min`` over at most a day of the data,
+    and the same without a time range (refused: resampling needs a bounded range)."""
+    span_end = min(end, START + timedelta(days=1))
+    params = {"interval": "1min", "agg": "avg", **_time_params(span_end)}
+
+    def one(_: int) -> tuple[int, float]:
+        start = time.perf_counter()
+        answer = client.get(RACK_PATH, params=params)
+        return answer.status_code, time.perf_counter() - start
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(RESAMPLED_CLIENTS) as pool:
+        answers = list(pool.map(one, range(RESAMPLED_CLIENTS)))
+    unbounded = client.get(RACK_PATH, params={"interval": "1min"})
+    return {
+        "raw_rows": int((span_end - START).total_seconds()) * RACKS,
+        "statuses": sorted({status for status, _ in answers}),
+        "slowest": max(seconds for _, seconds in answers),
+        "wall": time.perf_counter() - start,
+        "unbounded": unbounded.status_code,
+    }
+
+
 def _serve(site_url: str, database_url: str, end: datetime, rows: int, quick: bool) -> dict:
     """Downloads, memory and JSON pages through ``apis serve``."""
     env = dict(os.environ)
@@ -262,6 +289,8 @@ def _serve(site_url: str, database_url: str, end: datetime, rows: int, quick: bo
             result["peak_gzip_mb"] = max(_status_mb(pid, "VmHWM") for pid in workers)
             _log("JSON pages …")
             result["pages"] = _json_pages(client, end, rows, quick)
+            _log("resampled pages …")
+            result["resampled"] = _resampled(client, end)
     return result
 
 
@@ -338,6 +367,16 @@ def _latency_lines(pages: dict) -> list[str]:
     ]
 
 
+def _resampled_lines(result: dict) -> list[str]:
+    return [
+        f"| {RESAMPLED_CLIENTS} concurrent `interval=1min` first pages | raw rows aggregated | statuses "
+        "| slowest (s) | without a time range |",
+        "|---|---:|---|---:|---|",
+        f"| `apis serve` | {result['raw_rows']:,} | {', '.join(map(str, result['statuses']))} "
+        f"| {result['slowest']:,.2f} | {result['unbounded']} (resampling needs a bounded range) |",
+    ]
+
+
 def run_benchmark(database_url: str, quick: bool = False) -> str:
     """Measure and return a markdown section."""
     rows = QUICK_ROWS if quick else ROWS
@@ -369,6 +408,8 @@ def run_benchmark(database_url: str, quick: bool = False) -> str:
             *_memory_lines(served),
             "",
             *_latency_lines(served["pages"]),
+            "",
+            *_resampled_lines(served["resampled"]),
             "",
             f"Site database: {rows:,} `rack` rows (1 bank × {RACKS} racks, one row a second, "
             "13 value columns) generated inside PostgreSQL by one `INSERT … SELECT` over `generate_series` "

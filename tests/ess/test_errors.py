@@ -25,7 +25,11 @@ OK_RANGE = "start-time=2022-09-01T10:00:00&end-time=2022-09-01T11:00:00"
         (f"{BASE}/1/pcs/?cursor=&page=2", 400, "Value Error"),
         (f"{BASE}/1/pcs/?interval=5min", 400, "Value Error"),
         (f"{BASE}/1/pcs/?agg=avg", 400, "Value Error"),
-        (f"{BASE}/2/banks/1/?interval=1h&fields=master_rack_communication_fault", 400, "Value Error"),
+        (
+            f"{BASE}/2/banks/1/?interval=1h&date=2022-09-01&fields=master_rack_communication_fault",
+            400,
+            "Value Error",
+        ),
         (f"{DOWNLOAD}/1/racks/?{OK_RANGE}", 400, "Key Error"),
         (f"{DOWNLOAD}/1/rack/", 400, "Type Error"),
         (f"{DOWNLOAD}/1/rack/?start-time=2022-09-01T10:00:00", 400, "Type Error"),

@@ -137,7 +137,8 @@ def test_invalid_documents_are_rejected_with_their_reasons_and_the_valid_ones_ar
     bad_date = mongo.deal("d-bad")
     bad_date["createDateTime"] = "yesterday"
     mongo.write_bson(
-        tmp_path / "deal.bson", [mongo.deal("d-ok"), bad_date, {"_id": 1, "communityId": COMMUNITY}]
+        tmp_path / "deal.bson",
+        [mongo.deal("d-ok"), bad_date, {"_id": 1, "communityId": COMMUNITY, "clusterId": CLUSTER}],
     )
     no_id = mongo.log()
     del no_id["_id"]

@@ -9,6 +9,7 @@ failing the whole answer.
 from datetime import datetime
 from typing import Any
 
+from drf_spectacular.plumbing import build_array_type, build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -70,6 +71,12 @@ class OperatingSitesView(APIView):
 
     throttle_classes = [EssThrottle]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT, 401: ERRORS[401], 429: ERRORS[429]})
+    @extend_schema(
+        responses={
+            200: build_array_type(build_basic_type(OpenApiTypes.OBJECT)),
+            401: ERRORS[401],
+            429: ERRORS[429],
+        }
+    )
     def get(self, request: Request) -> Response:
         return Response(catalog())

@@ -3,6 +3,8 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -38,9 +40,16 @@ _TYPES = {
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF exception handler: every API error (ESS, authentication, throttling, tokens) as the spec has it."""
+    """DRF exception handler: every API error (ESS, authentication, throttling, tokens) as the spec has it,
+    also Django's refusals of a request (a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, more than
+    ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` parameters…), which would otherwise leave DRF unhandled."""
     if isinstance(exc, EssError):
         return exc.response()
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_response(413, "Request Too Large", f"the request body is larger than {limit:,} bytes")
+    if isinstance(exc, SuspiciousOperation):
+        return error_response(400, "Bad Request", str(exc) or "request refused")
     response = drf_exception_handler(exc, context)
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

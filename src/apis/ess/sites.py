@@ -88,13 +88,11 @@ def sites() -> dict[int, Site]:
     }
 
 
-def get_site(raw_id: str) -> Site:
-    """The site named by a path segment; ``EssError`` 400 when it is not a number or not configured."""
-    if not raw_id.isdigit():
-        raise EssError(f"operating_site_id must be a number, not {raw_id!r}", "Value Error")
-    site = sites().get(int(raw_id))
+def get_site(site_id: int) -> Site:
+    """The configured site ``site_id``; ``EssError`` 400 when there is none."""
+    site = sites().get(site_id)
     if site is None:
-        raise EssError(f"unknown operating_site_id {raw_id}", "Key Error")
+        raise EssError(f"unknown operating_site_id {site_id}", "Key Error")
     return site
 
 
@@ -230,19 +228,65 @@ def clear_schema_cache() -> None:
     _schema_cache.clear()
 
 
+# SQLite calls the progress handler every this many virtual-machine steps (well under a millisecond).
+PROGRESS_STEPS = 10_000
+
+
+class StatementTimeout(EssError):
+    """A statement stopped after ``APIS_ESS_STATEMENT_TIMEOUT_SEC``: the selection costs too much."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the query ran longer than the limit of {seconds:g} s and was stopped: narrow "
+            "start-time/end-time (or use date), select fewer fields or banks/racks, choose a longer "
+            "interval, or page with cursor instead of deep page numbers",
+            "Timeout Error",
+        )
+
+
+def _pg_rows(connection: psycopg.Connection, sql: str, params: list, seconds: float) -> list[tuple]:
+    with connection.cursor() as cursor:
+        if seconds:
+            # Local to the transaction, which ends right after: the next statement starts without it.
+            milliseconds = max(1, round(seconds * 1000))
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{milliseconds}ms"])
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    connection.rollback()
+    return rows
+
+
+def _sqlite_rows(connection: sqlite3.Connection, sql: str, params: list, seconds: float) -> list[tuple]:
+    if not seconds:
+        return connection.execute(sql, params).fetchall()
+    deadline = time.monotonic() + seconds
+    # A true return value interrupts the statement (``sqlite3.OperationalError`` SQLITE_INTERRUPT).
+    connection.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.set_progress_handler(None, 0)
+
+
+def _timed_out(exc: Exception) -> bool:
+    if isinstance(exc, psycopg.errors.QueryCanceled):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and exc.sqlite_errorcode == sqlite3.SQLITE_INTERRUPT
+
+
 def fetch(site: Site, sql: str, params: list) -> list[tuple]:
-    """All rows of a short statement (pages, counts); the read-only transaction ends right after."""
+    """All rows of a short statement (pages, counts), stopped after ``APIS_ESS_STATEMENT_TIMEOUT_SEC``
+    (``StatementTimeout``, a 400; 0 means no limit); the read-only transaction ends right after."""
     connection = connect(site)
+    seconds = settings.ESS_STATEMENT_TIMEOUT_SEC
     try:
         if site.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                rows = cursor.fetchall()
-            connection.rollback()
-            return rows
-        return connection.execute(sql, params).fetchall()
+            return _pg_rows(connection, sql, params, seconds)
+        return _sqlite_rows(connection, sql, params, seconds)
     except (sqlite3.Error, psycopg.Error) as exc:
         discard(site)
+        if _timed_out(exc):
+            raise StatementTimeout(seconds) from exc
         raise EssError(
             f"operating site {site.id} could not answer: {exc}".strip(), "Database Error", 503
         ) from exc

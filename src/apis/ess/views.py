@@ -14,7 +14,7 @@ from apis.core import throttle
 from apis.ess.errors import EssError
 from apis.ess.export import csv_chunks, gzipped, parquet_chunks
 from apis.ess.paging import json_page
-from apis.ess.params import AGGREGATES, INTERVALS, parse_selection
+from apis.ess.params import AGGREGATES, INTERVALS, parse_selection, shown, single
 from apis.ess.query import build
 from apis.ess.sites import TABLES, fetch
 
@@ -59,7 +59,11 @@ PAGE_PARAMETERS = [
 ERRORS = {
     code: OpenApiResponse(description=text)
     for code, text in (
-        (400, '{"code": "400", "exception type": ..., "message": ...}: bad site, type, field, time or id'),
+        (
+            400,
+            '{"code": "400", "exception type": ..., "message": ...}: bad site, type, field, time or id, '
+            "or a limit reached (buckets of a resampled range, query time)",
+        ),
         (401, "no or invalid credentials"),
         (404, "no data (download), or a page beyond the last"),
         (429, "too many requests"),
@@ -98,7 +102,12 @@ DOWNLOAD_IDS = ("bank_id", "rack_id")
 
 
 class DownloadView(APIView):
-    """The rows of a component over a time range as a streamed attachment ``<type>.csv`` (or ``.parquet``)."""
+    """The rows of a component over a time range as a streamed attachment ``<type>.csv`` (or ``.parquet``).
+
+    The check that the range has data runs under the statement timeout (for a resampled download it
+    aggregates the whole range, as the stream will), so a download that cannot start in time is a 400
+    before any byte is sent. The stream itself is not cut off: its time range is required, and the
+    database produces rows only as fast as the client reads them."""
 
     throttle_classes = [EssThrottle]
 
@@ -115,13 +124,16 @@ class DownloadView(APIView):
     )
     def get(self, request: Request, operating_site_id: str, data_type: str) -> StreamingHttpResponse:
         if data_type not in TABLES:
-            raise EssError(f"data_type must be one of {', '.join(TABLES)}, not {data_type!r}", "Key Error")
-        file_format = request.query_params.get("format", "csv")
+            raise EssError(
+                f"data_type must be one of {', '.join(TABLES)}, not {shown(data_type)}", "Key Error"
+            )
+        query_params = request.query_params
+        file_format = single(query_params, "format") or "csv"
         if file_format not in FORMATS:
-            raise EssError(f"format must be csv or parquet, not {file_format!r}", "Value Error")
-        ids = {name: request.query_params[name] for name in DOWNLOAD_IDS if name in request.query_params}
+            raise EssError(f"format must be csv or parquet, not {shown(file_format)}", "Value Error")
+        ids = {name: raw for name in DOWNLOAD_IDS if (raw := single(query_params, name)) is not None}
         selection = parse_selection(
-            operating_site_id, data_type, ids, request.query_params, time_required=True
+            operating_site_id, data_type, ids, query_params, time_required=True, paged=False
         )
         query = build(selection)
         if not fetch(selection.site, *query.exists()):

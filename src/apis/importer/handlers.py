@@ -28,7 +28,7 @@ from apis.deal.models import Deal
 from apis.deal.store import DealRecord, store_deals
 from apis.downtime.models import UNIT_KEY, Downtime, DowntimeStatus
 from apis.importer.models import ImportedLog
-from apis.importer.values import Rejected, check_lengths, moment, plain, text
+from apis.importer.values import Rejected, check_lengths, moment, plain, preview, text
 from apis.ingest.parse import IngestError, parse_deals, parse_unit_data
 from apis.unit_data.store import UnitRecord, store_unit_data
 
@@ -46,7 +46,7 @@ class Handler:
 
 def _document(value: object) -> dict:
     if not isinstance(value, dict):
-        raise Rejected(f"not a document: {value!r:.60}")
+        raise Rejected(f"not a document: {preview(value)}")
     return value
 
 
@@ -105,8 +105,14 @@ def _parse_log(value: object) -> tuple[str, tuple]:
     object_id = document.get("_id")
     if object_id is None:
         raise Rejected("missing field _id (the key of an imported log record)")
+    if not isinstance(object_id, ObjectId | str | int) or isinstance(object_id, bool):
+        raise Rejected(
+            f"invalid field _id: {preview(object_id)} (expected an ObjectId, a string or a number)"
+        )
     data = plain(document)
     source_id = str(object_id)
+    if "\x00" in source_id:
+        raise Rejected("invalid field _id: a NUL character")
     check_lengths(ImportedLog, ("source_id",), (source_id,))
     when = moment(data, "datetime", required=False)
     if when is None and isinstance(object_id, ObjectId):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from apis.importer.handlers import Handler
-from apis.importer.sources import Source, SourceError
+from apis.importer.sources import Refused, Source, SourceError
 from apis.importer.values import Rejected
 
 REASONS_KEPT = 5
@@ -46,6 +46,8 @@ def import_source(
         for number, document in enumerate(source.documents(), start=1):
             tally.read += 1
             try:
+                if isinstance(document, Refused):
+                    raise Rejected(document.reason)
                 batch.append(handler.parse(document))
             except Rejected as reason:
                 tally.reject(f"{source.path.name} document {number}: {reason}")

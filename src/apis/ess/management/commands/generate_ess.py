@@ -29,7 +29,7 @@ class Command(BaseCommand):
         from apis.ess.errors import EssError
 
         try:
-            site = get_site(str(options["site"]))
+            site = get_site(options["site"])
         except EssError as exc:
             raise CommandError(f"{exc.message}; configured: {sorted(settings.ESS_SITES)}") from None
         if min(options["days"], options["banks"], options["racks"], options["step"]) < 1:
