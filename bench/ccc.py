@@ -1,6 +1,7 @@
-"""apis-ccc throughput for a 100-unit emulated cluster: the emulator (in this process, real HTTP), the ccc
-(in this process: its spool on disk, its sender thread) and ``apis serve`` (a subprocess, 2 workers) on the
-same machine and database.
+"""apis-ccc throughput for a 100-unit emulated cluster: ``apis emulator`` (a subprocess serving apis-web's
+``/get/log``), the ccc (in this process: its unit-data spool on disk, its sender thread) and ``apis serve`` (a
+subprocess, 2 workers) on the same machine and database. The emulator's world clock moves on every 10 ms (its
+loop), so that every cycle brings new unit data (the ccc does not report a unit whose ``time`` did not move).
 
 * Sustained: the ccc collects and reports as fast as it can (``periodMsec`` 1); rates over a window after a
   warm-up: cycles collected and spooled, unit records stored by the server, and the backlog left.
@@ -8,9 +9,9 @@ same machine and database.
   again and the time until the spool is empty gives the drain rate (records/s)."""
 
 import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -46,24 +47,42 @@ def _clear() -> None:
         model.objects.filter(community_id=COMMUNITY).delete()
 
 
-def _emulator():
-    from apis.emulator.cluster import Cluster, ClusterConfig
-    from apis.emulator.main import run
-    from apis.emulator.server import make_server
+def _emulator(work: Path):
+    """``apis emulator`` with one world second per 10 ms loop and no deals (the benchmark is about unit
+    data); its ``/get/log`` URL and a function that stops it."""
+    any_port = "127.0.0.1:0"
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("apis")),
+            "emulator",
+            *("--units", str(UNITS), "--community", COMMUNITY, "--cluster", CLUSTER),
+            *("--loop-msec", "10", "--speed", "100", "--mode", "stop"),
+            *("--bind", any_port, "--budo-bind", any_port, "--control-bind", any_port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=(work / "emulator.log").open("ab"),
+        text=True,
+    )
+    url = process.stdout.readline().split()[-1]
 
-    cluster = Cluster(ClusterConfig(units=UNITS, community_id=COMMUNITY, cluster_id=CLUSTER, loop_msec=1000))
-    http = make_server(cluster)
-    stop = threading.Event()
-    threading.Thread(target=http.serve_forever, daemon=True).start()
-    threading.Thread(target=run, args=(cluster, stop), daemon=True).start()
-    return f"http://127.0.0.1:{http.server_address[1]}", lambda: (stop.set(), http.shutdown())
+    def stop() -> None:
+        process.terminate()
+        process.wait(30)
+
+    return url, stop
 
 
 def _ccc(url: str, port: int, token: str, spool: Path, period_msec: int):
     from apis.ccc.config import parse_config
     from apis.ccc.main import Ccc
 
-    endpoint = {"host": "127.0.0.1", "port": port, "uri": "/api/ccc/unitData", "periodMsec": period_msec}
+    endpoint = {
+        "type": "http_post",
+        "host": "127.0.0.1",
+        "port": port,
+        "uri": "/api/ccc/unitData",
+        "periodMsec": period_msec,
+    }
     config = parse_config(
         {
             "programId": "apis-ccc",
@@ -98,11 +117,12 @@ def _sustained(url: str, server: Server, token: str, work: Path, window: float) 
     ccc = _ccc(url, port, token, work / "sustained", 1)
     try:
         time.sleep(WARMUP)
-        collected, stored, began = ccc.reported_units, _stored(), time.perf_counter()
+        reporter, spool = ccc.unit_data, ccc.spools["unitData"]
+        collected, stored, began = reporter.reported_units, _stored(), time.perf_counter()
         time.sleep(window)
         seconds = time.perf_counter() - began
-        collected, stored = ccc.reported_units - collected, _stored() - stored
-        backlog = len(ccc.spool)
+        collected, stored = reporter.reported_units - collected, _stored() - stored
+        backlog = len(spool)
     finally:
         ccc.close()
     return {
@@ -119,14 +139,14 @@ def _drain(url: str, env: dict, token: str, work: Path, cycles: int) -> dict:
     port = int(server.url.rsplit(":", 1)[1])
     ccc = _ccc(url, port, token, spool, 1)  # the server is not running yet: everything is spooled
     try:
-        _wait(lambda: ccc.reported_units >= cycles * UNITS, 600)
+        _wait(lambda: ccc.unit_data.reported_units >= cycles * UNITS, 600)
     finally:
         ccc.close()
-    records, before = len(list(spool.glob("*.json"))) * UNITS, _stored()
+    records, before = len(list((spool / "unitData").glob("*.json"))) * UNITS, _stored()
     with server:
         ccc = _ccc(url, port, token, spool, 3_600_000)  # one more cycle at start, then only the spool
         try:
-            seconds = _wait(lambda: len(ccc.spool) == 0, 600)
+            seconds = _wait(lambda: len(ccc.spools["unitData"]) == 0, 600)
         finally:
             ccc.close()
     if (stored := _stored() - before) < records:
@@ -141,22 +161,22 @@ def run_benchmark(database_url: str, quick: bool = False) -> str:
 
     from django.db import connection
 
-    logging.getLogger("jp.co.sony.csl.dcoes.apis").setLevel(logging.WARNING)  # the emulator's INFO lines
+    logging.getLogger("jp.co.sony.csl.dcoes.apis.tools.ccc").setLevel(logging.CRITICAL)  # outage lines
 
     _clear()
     token = _token()
     env = {**os.environ, "APIS_DATABASE_URL": database_url, "APIS_SECRET_KEY": os.environ["APIS_SECRET_KEY"]}
     window, cycles = (QUICK_WINDOW, QUICK_OUTAGE_CYCLES) if quick else (WINDOW, OUTAGE_CYCLES)
-    url, stop_emulator = _emulator()
-    try:
-        with tempfile.TemporaryDirectory() as directory:
-            work = Path(directory)
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        url, stop_emulator = _emulator(work)
+        try:
             with Server(env, 2, work / "server.log") as server:
                 sustained = _sustained(url, server, token, work, window)
             drain = _drain(url, env, token, work, cycles)
-    finally:
-        stop_emulator()
-        _clear()
+        finally:
+            stop_emulator()
+            _clear()
     return "\n".join(
         [
             "| database | measure | records/s | notes |",

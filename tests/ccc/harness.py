@@ -138,29 +138,44 @@ class ServiceCenter:
 
 
 class Emulator:
-    """``apis emulator`` on a free port; ``url`` once it listens."""
+    """``apis emulator`` on free ports: ``url`` (apis-web's ``/get/log`` port), ``budo_url`` (its ``/deals``
+    port), ``control_url`` (fault injection) once they listen; ``nodes`` are the units' deal-log
+    directories."""
+
+    UNITS = 4
 
     def __init__(self, directory: Path, *args: str) -> None:
         self.deal_log = directory / "dealLog"
+        binds = ("--bind", "127.0.0.1:0", "--budo-bind", "127.0.0.1:0", "--control-bind", "127.0.0.1:0")
         self.process = subprocess.Popen(
-            [APIS, "emulator", "--bind", "127.0.0.1:0", "--deal-log-dir", str(self.deal_log), *args],
+            [APIS, "emulator", *binds, "--deal-log-dir", str(self.deal_log), *args],
             stdout=subprocess.PIPE,
             stderr=(directory / "emulator.log").open("ab"),
             text=True,
         )
-        line = self.process.stdout.readline()
-        assert line.startswith("listening on "), line
-        self.url = line.split()[-1]
+        urls = {}
+        for _ in range(3):
+            line = self.process.stdout.readline()
+            assert " on http://" in line, line
+            name, _, url = line.split()
+            urls[name] = url
+        self.url, self.budo_url = urls["apis-web-emulator"], urls["apis-web-budo"]
+        self.control_url = urls["control"]
+        self.nodes = [self.deal_log / f"E{n:03d}" for n in range(1, self.UNITS + 1)]
 
     def get(self, path: str, **params: str) -> object:
         return httpx.get(self.url + path, params=params, timeout=10).json()
+
+    def fault(self, **params: str) -> object:
+        return httpx.get(self.control_url + "/fault", params=params, timeout=10).json()
 
     def stop(self) -> None:
         stop_process(self.process)
 
 
 def ccc_config(directory: Path, server: ServiceCenter, emulator: Emulator, period_msec: int = 200) -> dict:
-    """A config.json for the ccc against ``server`` and ``emulator``."""
+    """A config.json for the ccc against ``server`` and ``emulator`` (its apis-web ports and the units'
+    deal-log directories, as on a real cluster)."""
     endpoint = {"host": "127.0.0.1", "port": server.port, "ssl": False, "requestTimeoutMsec": 5000}
     return {
         "programId": "apis-ccc",
@@ -169,16 +184,23 @@ def ccc_config(directory: Path, server: ServiceCenter, emulator: Emulator, perio
         "ingestToken": server.token,
         "source": {
             "url": emulator.url,
-            "dealLogDirectory": str(emulator.deal_log),
+            "budoUrl": emulator.budo_url,
+            "dealLogDirectories": [str(node) for node in emulator.nodes],
             "units": [
                 {"unitId": f"E00{n}", "account": f"e00{n}", "password": f"e00{n}"} for n in range(1, 5)
             ],
         },
         "spool": {"directory": str(directory / "spool"), "maxFiles": 100_000, "backoffMaxMsec": 1000},
-        "unitDataReporting": {**endpoint, "periodMsec": period_msec, "uri": "/api/ccc/unitData"},
-        "dealReporting": {**endpoint, "periodMsec": period_msec, "uri": "/api/ccc/deal"},
+        "unitDataReporting": {
+            **endpoint,
+            "type": "http_post",
+            "periodMsec": period_msec,
+            "uri": "/api/ccc/unitData",
+        },
+        "dealReporting": {**endpoint, "type": "http_post", "periodMsec": period_msec, "uri": "/api/ccc/deal"},
         "scenarioAcquisition": {
             **endpoint,
+            "useS3": False,
             "periodMsec": 300,
             "uri": "/api/misc/scenario/currentData",
             "file": str(directory / "units" / "{unitId}" / "scenario.json"),
@@ -213,10 +235,15 @@ class Ccc:
         stop_process(self.process)
 
 
+def waiting(spool: Path) -> list[Path]:
+    """The reports waiting in the spools under ``spool`` (not those set aside in ``rejected/``)."""
+    return [path for kind in ("unitData", "deal") for path in (spool / kind).glob(f"*.{kind}.json")]
+
+
 def spooled_datasets(spool: Path) -> set[int]:
     """The datasetIds of the unit-data reports waiting in ``spool``."""
     found = set()
-    for path in spool.glob("*.unitData.json"):
+    for path in (spool / "unitData").glob("*.unitData.json"):
         with contextlib.suppress(OSError, ValueError):  # deleted or being replaced while we read
             found.update(item["datasetId"] for item in json.loads(path.read_text()))
     return found

@@ -1,5 +1,6 @@
-"""Deal-log acquisition over deal files written by a real emulator run: the daily window, the schedule, and
-the upload to a directory and to S3 (moto's server mode on 127.0.0.1: a stand-in for a real S3 service)."""
+"""Deal-log acquisition over the deal-log files of every node, written by a real emulator run as apis-main
+writes them (each deal in both its units' directories): the daily window, the schedule, and the upload to a
+directory and to S3 (moto's server mode on 127.0.0.1: a stand-in for a real S3 service)."""
 
 import json
 from datetime import datetime
@@ -15,17 +16,25 @@ from apis.emulator.cluster import Cluster, ClusterConfig
 
 
 @pytest.fixture(scope="module")
-def deal_files(tmp_path_factory) -> Path:
-    """An emulated day (2020-01-01 from 00:00, world time) of completed deals, one file per deal."""
+def deal_files(tmp_path_factory) -> list[Path]:
+    """An emulated day (2020-01-01 from 00:00, world time) of deals: the units' deal-log directories."""
     directory = tmp_path_factory.mktemp("dealLog")
     cluster = Cluster(ClusterConfig(speed=60, deal_log_dir=directory))
     while cluster.world < datetime(2020, 1, 2, 2):
         cluster.tick(1.0)
-    return directory
+    return sorted(directory.iterdir())
 
 
 def stops(deals: list[dict]) -> list[str]:
     return [deal["stopDateTime"] for deal in deals]
+
+
+def test_every_deal_is_collected_once_from_the_directories_of_both_its_units(deal_files):
+    every = deallog.collect(deal_files, datetime(2019, 1, 1), datetime(2021, 1, 1))
+    names = [path.name for node in deal_files for path in node.rglob("*") if path.is_file()]
+    assert len(every) == len(set(names)) < len(names), "each deal is in two directories"
+    assert len({deal["dealId"] for deal in every}) == len(every)
+    assert all(deal["deactivateDateTime"] != "--" for deal in every), "the final copy of each"
 
 
 def target(**where) -> DealLog:
@@ -66,7 +75,9 @@ def test_the_day_is_uploaded_to_s3_moto_server_stand_in(deal_files):
     server.start()
     try:
         host, port = server.get_host_and_port()
-        s3 = S3Target("key", "secret", "ap-northeast-1", f"http://{host}:{port}", "deals")
+        s3 = S3Target(
+            "key", "secret", "ap-northeast-1", f"http://{host}:{port}", "deals", "deal", "deal_", ".json"
+        )
         client = boto3.client(
             "s3",
             aws_access_key_id="key",

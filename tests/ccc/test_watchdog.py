@@ -39,6 +39,7 @@ def watchdog():
 def ccc_with_watchdog(tmp_path, port: int, uri: str) -> Ccc:
     data = json.loads(EXAMPLE.read_text())
     data["spool"]["directory"] = str(tmp_path / "spool")
+    data["source"]["dealLogDirectories"] = [str(tmp_path / "dealLog")]
     data["watchdog"] = {"enabled": True, "periodMsec": 1000, "host": "127.0.0.1", "port": port, "uri": uri}
     return Ccc(parse_config(data))
 

@@ -1,16 +1,19 @@
 """Deal-log acquisition (apis-ecosystem §1.6): once a day at ``executionTime``, the deals whose
 ``stopDateTime`` lies in ``[yesterday + acquisitionTime, today + acquisitionTime)`` are collected from the
-deal-log directory apis-main writes (one JSON file per deal) and stored as one JSON array, key
-``<folderName>/<filePrefix><yyyyMMddHHmm><fileExtension>``, on S3 or in a directory."""
+deal-log directories apis-main writes (one per node; the newest copy of each deal, see ``dealfiles``) and
+stored as one JSON array, key ``<folderName>/<filePrefix><yyyyMMddHHmm><fileExtension>``, on S3 or in a
+directory."""
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
-from apis.ccc.acquisition import write_atomically
+from apis.ccc import dealfiles
 from apis.ccc.config import DealLog
-from apis.ccc.reports import APIS_FORMAT
+from apis.ccc.reports import local_time
+from apis.ccc.spool import write_atomically
 
 log = logging.getLogger("jp.co.sony.csl.dcoes.apis.tools.ccc.DeallogAcquisition")
 
@@ -31,18 +34,15 @@ def next_run(now: datetime, execution: str) -> datetime:
     return candidate if candidate > now else candidate + timedelta(days=1)
 
 
-def collect(source: Path, start: datetime, end: datetime) -> list[dict]:
-    """The deals in ``source`` (recursively) stopped in ``[start, end)``, ordered by stop time."""
+def collect(roots: Iterable[Path], start: datetime, end: datetime) -> list[dict]:
+    """The deals in the directories ``roots`` stopped in ``[start, end)``, ordered by stop time."""
     found = []
-    for path in source.rglob("*"):
-        if not path.is_file() or path.name.startswith("."):
-            continue
+    for deal in dealfiles.collect(roots).values():
         try:
-            deal = json.loads(path.read_text())
-            stopped = datetime.strptime(deal["stopDateTime"].split(".")[0], APIS_FORMAT)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            continue  # not a finished deal ("--") or not a deal file
-        if start <= stopped < end:
+            stopped = local_time(deal.get("stopDateTime"))
+        except ValueError:
+            continue
+        if stopped is not None and start <= stopped < end:  # "--": aborted before it started
             found.append((stopped, deal))
     return [deal for _, deal in sorted(found, key=lambda pair: pair[0])]
 
@@ -67,10 +67,10 @@ def upload(config: DealLog, key: str, body: bytes) -> str:
     return f"s3://{s3.bucket}/{key}"
 
 
-def run_once(config: DealLog, source: Path, now: datetime) -> str:
+def run_once(config: DealLog, roots: Iterable[Path], now: datetime) -> str:
     """Collect the window of ``now`` (local, naive) and upload it; returns the location."""
     start, end = window(now, config.acquisition)
-    deals = collect(source, start, end)
+    deals = collect(roots, start, end)
     key = f"{config.folder}/{config.prefix}{now:%Y%m%d%H%M}{config.extension}".lstrip("/")
     where = upload(config, key, json.dumps(deals).encode())
     log.info("deallog acquired : %d deals from %s to %s → %s", len(deals), start, end, where)

@@ -1,6 +1,8 @@
-"""``apis ccc --config config.json``: the Python apis-ccc. Unit data and deals from the cluster (apis-web /
-the emulator) go through the durable spool to the Service Center; scenarios and policies come back per unit;
-deal logs go to S3 or a directory once a day; the watchdog is kicked."""
+"""``apis ccc --config config.json``: the Python apis-ccc. Unit data (apis-web ``/get/log``) and deals
+(apis-main's deal-log files of every node; apis-web ``/deals`` without them) go through one durable spool per
+kind, each with its own sender, to the Service Center; scenarios and policies come back per unit; deal logs
+go to S3 or a directory once a day; the watchdog is kicked. It never needs more of the cluster than what a
+real apis-web serves and the nodes' deal-log directories."""
 
 import argparse
 import json
@@ -15,16 +17,23 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
+from django.core.exceptions import ImproperlyConfigured
 
-from apis.ccc import deallog, reports
-from apis.ccc.acquisition import acquire_all, write_atomically
-from apis.ccc.config import Config, ConfigError, load_config
+from apis.ccc import deallog
+from apis.ccc.acquisition import acquire_all
+from apis.ccc.config import Acquisition, Config, ConfigError, Endpoint, load_config
+from apis.ccc.dealreporting import STATE_FILE, DealLogScanner, LiveDealsFallback
+from apis.ccc.fetch import describe
+from apis.ccc.reports import deal_report
 from apis.ccc.sender import Sender
-from apis.ccc.spool import Spool, SpoolFull
+from apis.ccc.spool import SpoolFull, open_spools
 from apis.ccc.udplog import UdpLogHandler, parse_address
+from apis.ccc.unitdata import UnitDataReporter
+from apis.core.logsetup import RedactFilter, configure_logging
+from apis.core.redact import redact
 
 LOGGER = "jp.co.sony.csl.dcoes.apis.tools.ccc"
-CURSOR_FILE = "completed-deals.cursor"
+log = logging.getLogger(LOGGER)
 
 
 class Ccc:
@@ -34,41 +43,50 @@ class Ccc:
         self.config = config
         self.zone = ZoneInfo(config.time_zone)
         self.stop = threading.Event()
-        self.spool = Spool(config.spool_dir, config.spool_max_files)
-        self.source = httpx.Client(base_url=config.source_url, timeout=10)
+        settings = config.spool
+        self.spools = open_spools(settings.directory, settings.max_files, settings.max_bytes)
+        self.source = httpx.Client(timeout=config.source.timeout)
         self.server = httpx.Client(timeout=10)
-        urls = {}
-        if config.unit_data:
-            urls["unitData"] = config.unit_data.url
-        if config.deals:
-            urls["deal"] = config.deals.url
-        timeout = max([e.timeout for e in (config.unit_data, config.deals) if e] or [5.0])
-        self.sender = Sender(self.spool, urls, config.ingest_token, timeout, config.backoff_max, self.stop)
-        self.threads: list[threading.Thread] = [self.sender]
-        self.reported_units = 0
+        self.senders = {
+            kind: Sender(
+                self.spools[kind],
+                endpoint,
+                config.ingest_token,
+                settings.backoff_max,
+                settings.max_server_error_tries,
+                self.stop,
+            )
+            for kind, endpoint in (("unitData", config.unit_data), ("deal", config.deals))
+            if endpoint is not None
+        }
+        self.unit_data = UnitDataReporter(
+            self.source,
+            config.source.url,
+            self.spools["unitData"],
+            config.community_id,
+            config.cluster_id,
+            self.zone,
+        )
+        if config.source.deal_log_dirs:
+            self.deal_source = DealLogScanner(config.source.deal_log_dirs, settings.directory / STATE_FILE)
+        else:
+            self.deal_source = LiveDealsFallback(self.source, config.source.budo_url)
+        self.threads: list[threading.Thread] = list(self.senders.values())
 
     def start(self) -> None:
         c = self.config
-        every = [
-            (c.unit_data, "UnitDataReporting", self.report_unit_data),
+        every: list[tuple[Endpoint | Acquisition | None, str, Callable[[], None]]] = [
+            (c.unit_data, "UnitDataReporting", self.unit_data.cycle),
             (c.deals, "DealReporting", self.report_deals),
-            (
-                c.scenario and c.scenario.endpoint,
-                "ScenarioAcquisition",
-                lambda: acquire_all(self.server, c.scenario, c.units, c.community_id, c.cluster_id),
-            ),
-            (
-                c.policy and c.policy.endpoint,
-                "PolicyAcquisition",
-                lambda: acquire_all(self.server, c.policy, c.units, c.community_id, c.cluster_id),
-            ),
+            (c.scenario, "ScenarioAcquisition", lambda: self._acquire(c.scenario)),
+            (c.policy, "PolicyAcquisition", lambda: self._acquire(c.policy)),
             (c.watchdog, "Watchdog", self.kick_watchdog),
         ]
-        for endpoint, name, work in every:
-            if endpoint is not None:
+        for what, name, work in every:
+            if what is not None:
                 self.threads.append(
                     threading.Thread(
-                        target=self._every, args=(endpoint.period, name, work), name=name, daemon=True
+                        target=self._every, args=(what.period, name, work), name=name, daemon=True
                     )
                 )
         if c.deallog is not None:
@@ -78,12 +96,22 @@ class Ccc:
 
     def close(self) -> None:
         self.stop.set()
-        self.spool.wake()
+        for spool in self.spools.values():
+            spool.wake()
         for thread in self.threads:
             if thread.ident is not None:  # started
                 thread.join(timeout=15)
         self.source.close()
         self.server.close()
+
+    def status(self) -> dict:
+        """What waits in each spool, and what was set aside (reports) or quarantined (items) so far."""
+        return {
+            "spooled": {kind: len(spool) for kind, spool in self.spools.items()},
+            "rejected": {kind: spool.rejected for kind, spool in self.spools.items()},
+            "refused": {kind: spool.refused for kind, spool in self.spools.items()},
+            "quarantined": {kind: sender.quarantined for kind, sender in self.senders.items()},
+        }
 
     def _every(self, period: float, name: str, work: Callable[[], None]) -> None:
         """Run ``work`` now and then ``period`` after each completion (the Java ccc's re-armed timer)."""
@@ -95,67 +123,39 @@ class Ccc:
                 logger.exception("%s failed", name)
             self.stop.wait(period)
 
-    def _spool(self, kind: str, body: bytes) -> bool:
-        """Store a report; ``False`` when the spool is full (the spool logs that at SEVERE)."""
-        try:
-            self.spool.put(kind, body)
-        except SpoolFull:
-            return False
-        return True
-
     # ---- services ----------------------------------------------------------------------------------
 
-    def report_unit_data(self) -> None:
-        logger = logging.getLogger(f"{LOGGER}.UnitDataReporting")
-        logger.info("reporting unit data ...")
-        try:
-            collected = self.source.get("/get/log").json()
-        except (httpx.HTTPError, ValueError) as exc:
-            logger.error("Communication failed with apis-web ; %s", exc or type(exc).__name__)
-            return
-        if not isinstance(collected, dict) or not collected:
-            logger.warning("unit data is empty")
-            return
-        body, count = reports.unit_data_report(collected, int(time.time() * 1000), self.zone)
-        logger.info("size of filtered unit data : %d", count)
-        if self._spool("unitData", body):
-            self.reported_units += count
-
     def report_deals(self) -> None:
-        """The live saveworthy deals, plus the deals completed since the last round (their final state)."""
+        """The deals due for a report (see ``dealreporting``), into the deal spool."""
         logger = logging.getLogger(f"{LOGGER}.DealReporting")
         logger.info("reporting deals ...")
-        cursor_path = self.config.spool_dir / CURSOR_FILE
-        cursor = int(cursor_path.read_text()) if cursor_path.exists() else 0
-        try:
-            live = self.source.get("/get/deals").json()
-            completed = self.source.get("/get/completedDeals", params={"since": cursor}).json()
-        except (httpx.HTTPError, ValueError) as exc:
-            logger.error("Communication failed with apis-web ; %s", exc or type(exc).__name__)
-            return
-        if completed["next"] < cursor:  # the cluster restarted: its counter began again
-            completed = self.source.get("/get/completedDeals", params={"since": 0}).json()
-        body, count = reports.deal_report(
-            completed["deals"] + live,
-            self.config.community_id,
-            self.config.cluster_id,
-            int(time.time()),
-            self.zone,
-        )
-        logger.info("size of filtered result : %d", count)
-        if count:
-            self._spool("deal", body)
-        write_atomically(cursor_path, str(completed["next"]).encode())
+
+        def spool(deals: list[dict]) -> bool:
+            body = deal_report(
+                deals, self.config.community_id, self.config.cluster_id, int(time.time()), self.zone
+            )
+            try:
+                self.spools["deal"].put(body)
+            except SpoolFull:
+                return False
+            return True
+
+        logger.info("size of filtered result : %d", self.deal_source.cycle(spool))
+
+    def _acquire(self, what: Acquisition) -> None:
+        c = self.config
+        acquire_all(self.server, what, c.units, c.community_id, c.cluster_id, datetime.now(self.zone).date())
 
     def kick_watchdog(self) -> None:
         endpoint = self.config.watchdog
+        logger = logging.getLogger(f"{LOGGER}.Watchdog")
         try:
             answer = self.server.get(endpoint.url, timeout=endpoint.timeout)
         except httpx.HTTPError as exc:
-            logging.getLogger(f"{LOGGER}.Watchdog").error("%s", exc or type(exc).__name__)
+            logger.error("%s : %s", endpoint.shown, describe(exc))
             return
         if answer.status_code != 200:
-            logging.getLogger(f"{LOGGER}.Watchdog").error("http get failed : %d", answer.status_code)
+            logger.error("http get failed : %d : %s", answer.status_code, endpoint.shown)
 
     def _daily(self) -> None:
         """Deal-log acquisition at start, then every day at ``executionTime`` (local time)."""
@@ -163,21 +163,46 @@ class Ccc:
         while not self.stop.is_set():
             now = datetime.now(self.zone)
             try:
-                deallog.run_once(config, self.config.deal_log_source, now.replace(tzinfo=None))
+                deallog.run_once(config, self.config.source.deal_log_dirs, now.replace(tzinfo=None))
             except Exception:
                 logger.exception("deallog acquisition failed")
             wake = deallog.next_run(datetime.now(self.zone), config.execution)
             self.stop.wait((wake - datetime.now(self.zone)).total_seconds())
 
+    def announce(self) -> None:
+        """Log once at start what is reported where, what the config asks that is not honoured, and what
+        the spools hold."""
+        c = self.config
+        for keys, why in c.ignored:
+            log.warning("config %s ignored : %s", keys, why)
+        if c.unit_data:
+            log.info("unit data : %s/get/log → %s", c.source.url, c.unit_data.shown)
+        if c.deals:
+            origin = (
+                ", ".join(map(str, c.source.deal_log_dirs)) or f"{c.source.budo_url}/deals (reduced form)"
+            )
+            log.info("deals : %s → %s", origin, c.deals.shown)
+            if not c.source.deal_log_dirs:
+                log.warning(
+                    "no source.dealLogDirectories : only live deals are reported, from apis-web's /deals "
+                    "(no dealId of apis-main, no amounts, no final state)"
+                )
+        for kind, spool in self.spools.items():
+            if len(spool) and kind not in self.senders:
+                log.warning(
+                    "%d %s reports wait in %s, but their reporting is off", len(spool), kind, spool.directory
+                )
+            log.info("%d %s reports waiting in %s", len(spool), kind, spool.directory)
+
 
 def _logging(config: Config) -> None:
-    logger = logging.getLogger(LOGGER)
-    logger.setLevel(logging.INFO)
-    console = logging.StreamHandler(sys.stderr)
-    console.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(name)s]  %(message)s"))
-    logger.addHandler(console)
+    """Logging as every program of the project has it (stderr, ``APIS_LOG_FILE``, ``APIS_LOG_FORMAT``,
+    tokens masked), plus the ccc's own lines over UDP to ``logUdp`` (masked too)."""
+    configure_logging("ccc")
     if config.log_udp:
-        logger.addHandler(UdpLogHandler(*parse_address(config.log_udp), program=config.program_id))
+        udp = UdpLogHandler(*parse_address(config.log_udp), program=config.program_id)
+        udp.addFilter(RedactFilter())
+        logging.getLogger(LOGGER).addHandler(udp)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -188,18 +213,22 @@ def main(argv: list[str] | None = None) -> None:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"apis ccc: bad config: {exc}", file=sys.stderr)
+        print(f"apis ccc: bad config: {redact(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
-    _logging(config)
+    try:
+        _logging(config)
+    except ImproperlyConfigured as exc:
+        print(f"apis ccc: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     ccc = Ccc(config)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    ccc.announce()
     ccc.start()
-    logging.getLogger(LOGGER).info("started; %d reports waiting in the spool", len(ccc.spool))
     try:
         stopped.wait()
     except KeyboardInterrupt:
         pass
     finally:
         ccc.close()
-        print(json.dumps({"spooled": len(ccc.spool)}), file=sys.stderr)
+        print(json.dumps(ccc.status()), file=sys.stderr)

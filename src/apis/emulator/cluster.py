@@ -1,16 +1,17 @@
 """The emulated cluster: units, the grid master, deals created by the scenario rules and run through their
-life cycle (apis-ecosystem §3.6), operation modes (§3.7), fault injection and the apis-main log lines."""
+life cycle (apis-ecosystem §3.6), operation modes (§3.7), fault injection, the apis-main log lines and the
+deal-log files each unit's apis-main writes (``DealLogging``: ``<dir>/<unitId>/yyyy/MM/dd/<dealId>``)."""
 
 import json
 import logging
 import os
 import threading
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from apis.ccc.reports import saveworthy
 from apis.emulator import scenario as rules
 from apis.emulator.physics import CHARGE, DISCHARGE, VOLTAGE_REFERENCE, WAIT, Unit, settle_grid, unit_record
 
@@ -21,7 +22,7 @@ LOCAL_MODES = (None, "heteronomous", "stop")
 # Life-cycle steps after creation, one per grid-master loop: the timestamps each step sets.
 STEPS = ("activateDateTime", "rampUpDateTime", "warmUpDateTime", "startDateTime")
 DEAL_DEFAULTS = {"gridCurrentA": 1.0, "amountMinWh": 50, "amountMaxWh": 50, "amountUnitWh": 50}
-COMPLETED_KEPT = 10_000
+DEAL_LOGGING_MSEC = 5000  # apis-main's default mediator.dealLoggingPeriodMsec
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ClusterConfig:
     scenario_file: str | None = None
     policy_file: str | None = None
     deal_log_dir: Path | None = None
+    deal_logging_msec: int | None = None  # None: the policy's mediator.dealLoggingPeriodMsec, else 5000
     global_mode: str = "autonomous"
 
 
@@ -101,9 +103,11 @@ class Cluster:
         self.global_mode = config.global_mode
         self.grid_master_stopped = False
         self.deals: dict[str, dict] = {}
-        self.completed: deque[tuple[int, dict]] = deque(maxlen=COMPLETED_KEPT)
-        self.completed_count = 0
         self.scenarios, self.policies = _JsonFiles(config.scenario_file), _JsonFiles(config.policy_file)
+        # Each apis-main's deal-logging timer, out of step with the others as separate processes are.
+        self.deal_log_clock = {
+            unit.unit_id: -index / len(self.units) for index, unit in enumerate(self.units)
+        }
 
     # ---- views -------------------------------------------------------------------------------------
 
@@ -144,12 +148,13 @@ class Cluster:
             apis["deal_id_list"] = list(unit.deal_ids)
         return apis
 
-    def unit_data(self) -> dict:
-        """``/get/log``: unit data keyed by unit id, ``{}`` without a grid master (apis-web's answer)."""
+    def unit_data(self) -> dict | None:
+        """The grid master's unit data keyed by unit id (``apis.GridMaster.data.all``); ``None`` without a
+        grid master."""
         with self.lock:
             master = self.grid_master()
             if master is None:
-                return {}
+                return None
             c = self.config
             return {
                 unit.unit_id: unit_record(
@@ -159,14 +164,11 @@ class Cluster:
                 if not unit.stopped
             }
 
-    def full_deals(self) -> list[dict]:
-        """The cluster's live deals with every field (what ``apis.Mediator.deals`` answers)."""
-        with self.lock:
-            return [dict(deal) for deal in self.deals.values()]
-
     def reduced_deals(self) -> list[dict]:
-        """apis-web's ``/deals``: the reduced form."""
+        """apis-web's ``/deals``: the reduced form (``[]`` when no apis-main runs)."""
         with self.lock:
+            if all(unit.stopped for unit in self.units):
+                return []
             return [
                 {
                     "chargingUnit": deal["chargeUnitId"],
@@ -180,17 +182,23 @@ class Cluster:
                 for deal in self.deals.values()
             ]
 
-    def completed_since(self, since: int) -> dict:
-        """Deals disposed after position ``since``: ``{"next": n, "deals": [...]}``."""
+    def member_unit_ids(self) -> list[str]:
+        """apis-web's ``/unitIds``: the policy's members, as the grid master knows them (``[]`` without)."""
         with self.lock:
-            return {"next": self.completed_count, "deals": [deal for n, deal in self.completed if n >= since]}
+            return [unit.unit_id for unit in self.units] if self.grid_master() is not None else []
 
     def status(self) -> dict:
+        """apis-web's ``/getStatus``: active in autonomous or heteronomous mode while the grid master reports
+        no error; with the error apis-web adds when the grid master does not answer."""
         with self.lock:
-            return {
-                "active": self.global_mode in ("autonomous", "heteronomous")
-                and self.grid_master() is not None
-            }
+            if self.global_mode not in ("autonomous", "heteronomous"):
+                return {"active": False}
+            if self.grid_master() is None:
+                return {
+                    "active": False,
+                    "error": "(NO_HANDLERS,-1) No handlers for address apis.GridMaster.error.test",
+                }
+            return {"active": True}
 
     # ---- commands ----------------------------------------------------------------------------------
 
@@ -203,6 +211,13 @@ class Cluster:
         with self.lock:
             unit.local_mode = mode
             log.info("local operationMode set to : %s", mode, extra={"apis_unit": unit.unit_id})
+
+    def shutdown(self, unit: Unit | None) -> None:
+        """apis-web's ``/shutdown``: stop one unit's apis-main, or every one."""
+        with self.lock:
+            for target in [unit] if unit else self.units:
+                if not target.stopped:
+                    self.fault("stopUnit", target, True)
 
     def fault(self, kind: str, unit: Unit | None, on: bool) -> None:
         """``stopUnit``, ``silence`` (a unit) or ``stopGridMaster``; ``on`` false undoes it."""
@@ -248,21 +263,46 @@ class Cluster:
                     logger="controller.DataAcquisition",
                 )
             master = self.grid_master()
-            if master is None:
-                return
-            self._log(
-                master,
-                logging.INFO,
-                "gridMasterUnitId : %s",
-                master.unit_id,
-                logger="mediator.GridMasterManagement",
-            )
-            for deal in list(self.deals.values()):
-                self._step(deal, seconds)
-            if self.global_mode == "autonomous":
-                for unit in running:
-                    self._negotiate(unit, running)
-            settle_grid(self.units)
+            if master is not None:
+                self._grid_master_loop(master, running, seconds)
+            self._deal_logging(real_seconds)
+
+    def _grid_master_loop(self, master: Unit, running: list[Unit], seconds: float) -> None:
+        self._log(
+            master,
+            logging.INFO,
+            "gridMasterUnitId : %s",
+            master.unit_id,
+            logger="mediator.GridMasterManagement",
+        )
+        for deal in list(self.deals.values()):
+            self._step(deal, seconds)
+        if self.global_mode == "autonomous":
+            for unit in running:
+                self._negotiate(unit, running)
+        settle_grid(self.units)
+
+    def _deal_logging_period(self) -> float:
+        """Real seconds between two deal-log writes of a unit (``mediator.dealLoggingPeriodMsec``)."""
+        if self.config.deal_logging_msec is not None:
+            return self.config.deal_logging_msec / 1000
+        policy = self.policies.get(self.units[0].unit_id) or {}
+        period = (policy.get("mediator") or {}).get("dealLoggingPeriodMsec", DEAL_LOGGING_MSEC)
+        return period / 1000 if isinstance(period, int | float) and period > 0 else DEAL_LOGGING_MSEC / 1000
+
+    def _deal_logging(self, real_seconds: float) -> None:
+        """Each running unit's timer: the saveworthy deals it takes part in, rewritten every period."""
+        if self.config.deal_log_dir is None:
+            return
+        period = self._deal_logging_period()
+        for unit in self.units:
+            self.deal_log_clock[unit.unit_id] += real_seconds / period
+            if self.deal_log_clock[unit.unit_id] < 1 or unit.stopped:
+                continue
+            self.deal_log_clock[unit.unit_id] %= 1
+            for deal in self.deals.values():
+                if unit.unit_id in (deal["chargeUnitId"], deal["dischargeUnitId"]) and saveworthy(deal):
+                    self._write_deal_log(unit, deal)
 
     def _log(self, unit: Unit, level: int, message: str, *args: object, logger: str = "user") -> None:
         if not unit.silent:
@@ -416,9 +456,10 @@ class Cluster:
             unit = self.unit(unit_id)
             if deal["dealId"] in unit.deal_ids:
                 unit.deal_ids.remove(deal["dealId"])
-        self.completed.append((self.completed_count, dict(deal)))
-        self.completed_count += 1
-        self._write_deal_log(deal)
+        if self.config.deal_log_dir is not None and saveworthy(deal):
+            for unit_id in (deal["chargeUnitId"], deal["dischargeUnitId"]):
+                if not self.unit(unit_id).stopped:
+                    self._write_deal_log(self.unit(unit_id), deal)
         self._log(
             self.unit(deal["chargeUnitId"]),
             logging.INFO,
@@ -426,13 +467,13 @@ class Cluster:
             logger="gridmaster.DealExecution",
         )
 
-    def _write_deal_log(self, deal: dict) -> None:
-        """One JSON file per completed deal, ``<dir>/yyyy/MM/dd/<dealId>`` (created date), atomically."""
-        if self.config.deal_log_dir is None:
-            return
+    def _write_deal_log(self, unit: Unit, deal: dict) -> None:
+        """apis-main's way: ``<dir>/<unitId>/yyyy/MM/dd/<dealId>`` (the day of ``createDateTime``), created
+        empty when missing, then rewritten in place (truncated, then written: not atomic) as compact JSON."""
         created = datetime.strptime(deal["createDateTime"], WORLD_FORMAT)
-        directory = self.config.deal_log_dir / created.strftime("%Y/%m/%d")
+        directory = self.config.deal_log_dir / unit.unit_id / created.strftime("%Y/%m/%d")
         directory.mkdir(parents=True, exist_ok=True)
-        temporary = directory / f".{deal['dealId']}.tmp"
-        temporary.write_text(json.dumps(deal))
-        os.replace(temporary, directory / deal["dealId"])
+        path = directory / deal["dealId"]
+        if not path.exists():
+            path.touch()  # Vert.x createFile
+        path.write_text(json.dumps(deal, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
