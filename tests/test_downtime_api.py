@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from apis.downtime.extract import extract_pass
 from apis.downtime.models import Downtime, DowntimeStatus
 from tests.downtimes import T0, add, hours
 
@@ -71,6 +72,16 @@ def test_list_gives_the_clusters_downtimes_in_time_order_in_the_original_shape(s
             "downDateTime": "2026-01-01T05:00:00Z",
             "recoveryDateTime": None,
         },
+    ]
+
+
+def test_list_shows_the_silence_of_a_never_reporting_unit_without_available_from_as_down_since_1900(
+    staff, settings
+):
+    settings.DATA_LOSS_TOLERANCE_SEC = 120
+    extract_pass(now=hours(1))
+    assert listed(staff, unitId="E002", datetimeFrom="2026-01-01T00:00:00Z") == [
+        ("E002", "1900-01-01T00:00:00Z", None)
     ]
 
 

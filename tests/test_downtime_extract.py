@@ -1,4 +1,5 @@
-"""Downtime extraction (reference §6): the original's rules, silent units, incremental and parallel runs."""
+"""Downtime extraction (reference §6 and docs/availability.md): the original's rules, silences, units that
+never reported or start late, late records, window edits, incremental and parallel runs."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -8,50 +9,17 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apis.community.models import Unit
+from apis.community.models import Cluster, Unit
 from apis.downtime.extract import extract_pass
 from apis.downtime.models import Downtime, DowntimeStatus, Watermark
-from apis.unit_data.store import UnitRecord, store_unit_data
+from apis.unit_data.store import store_unit_data
+from tests.downtimes import SINCE_EVER, T0, at, downtimes, record, report, window
 from tests.threads import in_thread
-
-COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def tolerance(settings):
     settings.DATA_LOSS_TOLERANCE_SEC = 120
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def record(unit: str, seconds: float, mode: str | None = "autonomous", dataset: datetime | None = None):
-    """A unit-data record at world time ``T0 + seconds`` reported in cycle ``dataset`` (default: then)."""
-    time = at(seconds)
-    data = {"apis": {"operation_mode": {"effective": mode}}} if mode else {"apis": {}}
-    return UnitRecord(COMMUNITY, CLUSTER, unit, epoch_ms(dataset or time), time, data)
-
-
-def report(unit: str, *samples: float | tuple[float, str | None]) -> None:
-    """Store samples of ``unit``: a number is an autonomous sample at that second, a pair (second, mode)."""
-    store_unit_data([record(unit, *(s if isinstance(s, tuple) else (s,))) for s in samples])
-
-
-def downtimes(unit: str = "E001") -> list[tuple[float, float | None]]:
-    rows = Downtime.objects.filter(unit_id=unit).order_by("down_datetime")
-    return [
-        (
-            (d.down_datetime - T0).total_seconds(),
-            d.recovery_datetime and (d.recovery_datetime - T0).total_seconds(),
-        )
-        for d in rows
-    ]
 
 
 pytestmark = pytest.mark.django_db
@@ -100,13 +68,57 @@ def test_samples_of_one_pass_are_applied_in_time_order_not_arrival_order():
     assert downtimes() == [(30, 300)]
 
 
-def test_late_rows_older_than_the_last_processed_sample_are_ignored():
+def test_of_records_at_the_same_time_the_first_stored_counts():
+    store_unit_data([record("E001", 0), record("E001", 30, "stop"), record("E001", 30, dataset=at(31))])
+    store_unit_data([record("E001", 60, "stop", dataset=at(60)), record("E001", 60, dataset=at(61))])
+    extract_pass(now=at(61))
+    assert downtimes() == [(30, None)]
+    assert DowntimeStatus.objects.get().last_down is True
+
+
+# Late records: older than the unit's last processed one, placed between their processed neighbours.
+
+
+def test_a_late_stop_record_is_down_until_the_next_processed_record():
     report("E001", 0, 30, 60)
     extract_pass(now=at(60))
     store_unit_data([record("E001", 45, "stop", dataset=at(61))])
     assert extract_pass(now=at(61)) == 1
-    assert downtimes() == []
+    assert downtimes() == [(45, 60)]
     assert DowntimeStatus.objects.get().last_time == at(60)
+
+
+def test_a_late_record_at_a_time_already_processed_changes_nothing():
+    report("E001", 0, 30, 60)
+    extract_pass(now=at(60))
+    store_unit_data([record("E001", 30, "stop", dataset=at(100))])
+    assert extract_pass(now=at(100)) == 1
+    assert downtimes() == []
+
+
+@pytest.mark.parametrize(
+    ("late", "expected"),
+    [((119,), []), ((120,), [(0, 120)]), ((100,), [(100, 238)]), ((60, 120, 180), [])],
+)
+def test_late_records_inside_a_gap_keep_only_the_silences_that_remain(late, expected):
+    report("E001", 0, 238)
+    extract_pass(now=at(238))
+    assert downtimes() == [(0, 238)]
+    store_unit_data([record("E001", s, dataset=at(1000 + s)) for s in late])
+    extract_pass(now=at(1000))
+    assert downtimes() == expected
+
+
+def test_a_late_autonomous_record_inside_a_stop_splits_the_open_downtime():
+    report("E001", 0, (30, "stop"), (60, "stop"), (90, "stop"))
+    extract_pass(now=at(90))
+    assert downtimes() == [(30, None)]
+    store_unit_data([record("E001", 45, dataset=at(100))])
+    extract_pass(now=at(100))
+    assert downtimes() == [(30, 45), (60, None)]
+    report("E001", 120)
+    extract_pass(now=at(120))
+    assert downtimes() == [(30, 45), (60, 120)]
 
 
 def test_each_unit_is_extracted_on_its_own_and_gets_a_status():
@@ -140,12 +152,14 @@ def test_the_number_of_queries_of_a_pass_does_not_grow_with_the_number_of_units(
     assert queries_for(3) == queries_for(60)
 
 
-# Silent units: wall clock against the newest datasetId.
+# Registered units: silences measured on the wall clock against the newest datasetId, units that never
+# reported, the stretch before the first record, and edits of the availability window.
 
 
 @pytest.fixture
 def registry(demo_registry):
-    """Units E001–E004 of oss_community/oss_cluster, available without limits."""
+    """Units E001–E004 of oss_community/oss_cluster, available from ``T0`` on."""
+    Unit.objects.update(available_from=T0)
 
 
 def test_a_silent_unit_gets_an_open_downtime_from_its_last_sample_closed_by_its_next_good_sample(registry):
@@ -176,13 +190,42 @@ def test_a_silent_unit_that_is_already_down_keeps_its_one_downtime(registry):
     assert downtimes() == [(30, None)]
 
 
-def test_unregistered_unavailable_and_never_reporting_units_get_no_silent_downtime(registry):
-    Unit.objects.filter(code="E002").update(available_to=at(100))
+def test_records_delivered_late_after_a_silence_remove_its_downtime(registry):
+    report("E001", 0, 30, 60)
+    extract_pass(now=at(300))
+    assert downtimes() == [(60, None)]
+    store_unit_data([record("E001", s) for s in range(90, 301, 30)])  # the reporter's backlog, in order
+    extract_pass(now=at(310))
+    assert downtimes() == []
+
+
+def test_records_delivered_late_leave_only_the_real_gap_of_a_silence(registry):
+    report("E001", 0, 30, 60)
+    extract_pass(now=at(600))
+    store_unit_data([record("E001", s) for s in (90, 120, 400, 430)])
+    extract_pass(now=at(600))
+    assert downtimes() == [(120, 400), (430, None)]
+
+
+def test_units_outside_the_registry_get_no_downtime_for_silence_or_before_their_first_record(registry):
+    report("X999", 500, 530)
+    extract_pass(now=at(5000))
+    assert downtimes("X999") == []
+    assert set(DowntimeStatus.objects.values_list("unit_id", flat=True)) == {"X999"}
+
+
+def test_a_silence_after_the_window_ended_is_not_a_downtime(registry):
+    window("E002", 0, 20)
     report("E002", 0, 30)
-    report("X999", 0, 30)
     extract_pass(now=at(1000))
-    assert Downtime.objects.count() == 0
-    assert set(DowntimeStatus.objects.values_list("unit_id", flat=True)) == {"E002", "X999"}
+    assert downtimes("E002") == []
+
+
+def test_a_silence_running_into_the_end_of_the_window_is_a_downtime(registry):
+    window("E002", 0, 100)
+    report("E002", 0, 30)
+    extract_pass(now=at(1000))
+    assert downtimes("E002") == [(30, None)]
 
 
 def test_silent_units_wait_until_a_backlog_is_caught_up(registry):
@@ -192,6 +235,145 @@ def test_silent_units_wait_until_a_backlog_is_caught_up(registry):
     while extract_pass(now=at(10_000), chunk_rows=4, max_rows=4):
         pass
     assert downtimes() == [(270, None)]
+
+
+def test_a_never_reporting_unit_is_down_from_its_window_start_once_the_tolerance_has_passed(registry):
+    extract_pass(now=at(119))
+    assert Downtime.objects.count() == 0
+    extract_pass(now=at(120))
+    assert {unit: downtimes(unit) for unit in ("E001", "E002", "E003", "E004")} == {
+        unit: [(0, None)] for unit in ("E001", "E002", "E003", "E004")
+    }
+    extract_pass(now=at(5000))
+    assert Downtime.objects.count() == 4
+
+
+def test_a_never_reporting_unit_without_available_from_is_down_since_ever(registry):
+    window("E002", None)
+    extract_pass(now=at(0))
+    assert downtimes("E002") == [(SINCE_EVER, None)]
+
+
+@pytest.mark.parametrize(("start", "end"), [(1000, None), (0, 0), (50, 10)])
+def test_a_never_reporting_unit_whose_window_has_not_begun_or_is_empty_is_not_down(registry, start, end):
+    window("E002", start, end)
+    extract_pass(now=at(1119))
+    assert downtimes("E002") == []
+
+
+def test_the_first_records_of_a_unit_that_starts_late_end_its_downtime(registry):
+    extract_pass(now=at(200))
+    assert downtimes("E002") == [(0, None)]
+    opened = Downtime.objects.get(unit_id="E002")
+    report("E002", 600, 630)
+    extract_pass(now=at(630))
+    assert downtimes("E002") == [(0, 600)]
+    assert Downtime.objects.get(unit_id="E002").pk == opened.pk
+
+
+@pytest.mark.parametrize(("first", "expected"), [(119, []), (120, [(0, 120)])])
+def test_the_stretch_before_the_first_record_is_down_from_exactly_the_tolerance(registry, first, expected):
+    report("E001", first)
+    extract_pass(now=at(first))
+    assert downtimes() == expected
+
+
+def test_a_first_stop_record_keeps_the_unit_down_from_its_window_start(registry):
+    report("E001", (500, "stop"), (530, "stop"))
+    extract_pass(now=at(530))
+    assert downtimes() == [(0, None)]
+
+
+def test_first_records_delivered_late_remove_the_downtime_of_a_unit_thought_never_reporting(registry):
+    extract_pass(now=at(300))
+    assert downtimes() == [(0, None)]
+    store_unit_data([record("E001", s) for s in range(60, 301, 30)])
+    extract_pass(now=at(310))
+    assert downtimes() == []
+
+
+def test_records_older_than_the_first_one_shorten_the_downtime_before_it(registry):
+    report("E001", 500, 530)
+    extract_pass(now=at(530))
+    assert downtimes() == [(0, 500)]
+    store_unit_data([record("E001", s, dataset=at(600 + s)) for s in (150, 250, 350, 450)])
+    extract_pass(now=at(600))
+    assert downtimes() == [(0, 150)]
+    assert DowntimeStatus.objects.get(unit_id="E001").first_time == at(150)
+
+
+def test_moving_the_window_start_moves_the_downtime_before_the_first_record(registry):
+    report("E001", (500, "stop"), 530)
+    extract_pass(now=at(530))
+    assert downtimes() == [(0, 530)]
+    for start, expected in [
+        (-1000, [(-1000, 530)]),
+        (450, [(500, 530)]),
+        (None, [(SINCE_EVER, 530)]),
+        (300, [(300, 530)]),
+    ]:
+        window("E001", start)
+        extract_pass(now=at(600))
+        assert downtimes() == expected, start
+
+
+def test_the_downtime_of_a_never_reporting_unit_follows_its_window_start(registry):
+    extract_pass(now=at(200))
+    window("E002", 50)
+    extract_pass(now=at(200))
+    assert downtimes("E002") == [(50, None)]
+    window("E002", 150)
+    extract_pass(now=at(200))
+    assert downtimes("E002") == []
+
+
+def test_a_unit_registered_after_it_began_reporting_gets_the_downtime_before_its_first_record(registry):
+    report("E005", 500, 530)
+    extract_pass(now=at(530))
+    assert downtimes("E005") == []
+    Unit.objects.create(
+        cluster=Cluster.objects.get(code="oss_cluster"), code="E005", name="E005", available_from=T0
+    )
+    extract_pass(now=at(540))
+    assert downtimes("E005") == [(0, 500)]
+
+
+# Cost: a pass reads and writes in bulk, whatever the number of units.
+
+
+def test_the_number_of_queries_of_a_pass_with_late_records_does_not_grow_with_the_number_of_units():
+    def queries_for(units: int) -> int:
+        names = [f"L{units}-{n}" for n in range(units)]
+        for name in names:
+            report(name, 0, 300)
+        extract_pass(now=at(300))
+        store_unit_data([record(name, 150, "stop", dataset=at(400)) for name in names])
+        with CaptureQueriesContext(connection) as captured:
+            extract_pass(now=at(400))
+        assert downtimes(names[-1]) == [(0, 300)]
+        return len(captured)
+
+    assert queries_for(3) == queries_for(60)
+
+
+def test_the_work_once_caught_up_costs_the_same_queries_whatever_the_number_of_registered_units(registry):
+    cluster = Cluster.objects.get(code="oss_cluster")
+
+    def queries_for(units: int) -> int:
+        names = [f"R{units}-{n}" for n in range(units)]
+        Unit.objects.bulk_create(
+            Unit(cluster=cluster, code=name, name=name, available_from=T0) for name in names
+        )
+        for name in names[: units // 2]:
+            report(name, 0, 30)
+        extract_pass(now=at(30))
+        Unit.objects.filter(code__in=names).update(available_from=at(-100))
+        with CaptureQueriesContext(connection) as captured:
+            extract_pass(now=at(1000))
+        assert (downtimes(names[0]), downtimes(names[-1])) == ([(30, None)], [(-100, None)])
+        return len(captured)
+
+    assert queries_for(4) == queries_for(60)
 
 
 # Incremental passes.
@@ -256,6 +438,7 @@ def shared_database(transactional_db, tmp_path):
 
 def register_units() -> bool:
     call_command("loaddata", "apis-demo", verbosity=0)
+    Unit.objects.update(available_from=T0)
     return True
 
 
@@ -299,8 +482,10 @@ def test_two_concurrent_passes_never_process_a_row_twice_nor_duplicate_a_downtim
     assert concurrent == expected
 
 
-def test_two_concurrent_passes_open_one_downtime_for_a_silent_unit(shared_database):
+def test_two_concurrent_passes_open_one_downtime_for_a_silent_unit_and_one_for_a_never_reporting_one(
+    shared_database,
+):
     in_thread(register_units)
     in_thread(lambda: report("E001", 0, 30) or True)
     concurrent_passes(at(1000))
-    assert in_thread(lambda: downtimes()) == [(30, None)]
+    assert in_thread(lambda: (downtimes("E001"), downtimes("E002"))) == ([(30, None)], [(0, None)])

@@ -1,19 +1,24 @@
 """Availability of a cluster's units over a period, computed on the server (replaces reference §8).
 
-For each registered unit the period is clipped to the unit's availability window and to now; its downtimes
-are clipped to that window, an open downtime counts up to now, and overlapping downtimes are merged so no
-second is counted twice. Two queries per request, whatever the number of units.
+For each registered unit the period is clipped to the unit's availability window and to now; the unit's
+downtimes (the rows ``downtime/list`` returns, which the extraction derives by the rule of
+docs/availability.md, silences included) are clipped to that period, an open downtime counts up to now, and
+overlapping downtimes are merged so no second is counted twice. Each unit also says whether it has any
+record in its period (``hasData``). Two queries per request, whatever the number of units or the length
+of the history.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 
 from apis.community.models import Unit
 from apis.core.timeparse import iso_z
 from apis.downtime.models import Downtime
+from apis.unit_data.models import UnitData
 
 
 @dataclass
@@ -51,7 +56,8 @@ def _unit_entry(unit: dict, start: datetime, stop: datetime, downtimes: list[Int
     window_end = min(stop, unit["available_to"] or stop)
     entry = {"unitId": unit["code"], "name": unit["name"], "periodFrom": None, "periodTo": None}
     if window_end <= window_start:
-        return entry | {"periodSeconds": 0.0, "downtimeSeconds": 0.0, "ratio": None, "downtimes": []}
+        empty = {"periodSeconds": 0.0, "downtimeSeconds": 0.0, "ratio": None, "hasData": False}
+        return entry | empty | {"downtimes": []}
     clipped = [
         Interval(max(d.start, window_start), min(d.end, window_end), d.open)
         for d in downtimes
@@ -66,10 +72,28 @@ def _unit_entry(unit: dict, start: datetime, stop: datetime, downtimes: list[Int
         "periodSeconds": period,
         "downtimeSeconds": down,
         "ratio": ratio(period, down),
+        "hasData": unit["has_data"],
         "downtimes": [
             {"downDateTime": iso_z(i.start), "recoveryDateTime": iso_z(i.end), "open": i.open} for i in merged
         ],
     }
+
+
+def _registered_units(community_id: str, cluster_id: str, start: datetime, stop: datetime) -> QuerySet:
+    """The cluster's units ordered by code, each with ``has_data``: a record inside the unit's period (an
+    index range look-up per unit)."""
+    units = Unit.objects.filter(cluster__community__code=community_id, cluster__code=cluster_id)
+    if stop <= start:
+        return units.order_by("code").annotate(has_data=Value(False))
+    start_value, stop_value = Value(start, DateTimeField()), Value(stop, DateTimeField())
+    records = UnitData.objects.filter(
+        community_id=community_id,
+        cluster_id=cluster_id,
+        unit_id=OuterRef("code"),
+        time__gte=Greatest(start_value, Coalesce(OuterRef("available_from"), start_value)),
+        time__lt=Least(stop_value, Coalesce(OuterRef("available_to"), stop_value)),
+    )
+    return units.order_by("code").annotate(has_data=Exists(records))
 
 
 def _downtimes_by_unit(
@@ -92,8 +116,8 @@ def cluster_availability(
 ) -> dict:
     """The availability document of the cluster for ``[start, end)`` as of ``now`` (docs/availability.md)."""
     stop = min(end, now)
-    units = Unit.objects.filter(cluster__community__code=community_id, cluster__code=cluster_id)
-    unit_rows = list(units.order_by("code").values("code", "name", "available_from", "available_to"))
+    units = _registered_units(community_id, cluster_id, start, stop)
+    unit_rows = list(units.values("code", "name", "available_from", "available_to", "has_data"))
     by_unit = _downtimes_by_unit(community_id, cluster_id, start, stop, now) if stop > start else {}
     entries = [_unit_entry(unit, start, stop, by_unit.get(unit["code"], [])) for unit in unit_rows]
     period = sum(entry["periodSeconds"] for entry in entries)
@@ -105,6 +129,7 @@ def cluster_availability(
         "datetimeTo": iso_z(end),
         "now": iso_z(now),
         "unitCount": sum(1 for entry in entries if entry["periodSeconds"] > 0),
+        "noDataUnitCount": sum(1 for entry in entries if entry["periodSeconds"] > 0 and not entry["hasData"]),
         "periodSeconds": period,
         "downtimeSeconds": down,
         "ratio": ratio(period, down),

@@ -1,36 +1,50 @@
-"""Incremental downtime extraction (reference §6, improved).
+"""Incremental downtime extraction (reference §6, with the rule of docs/availability.md).
 
 A pass reads only the unit-data rows stored since the previous pass (``id`` above the watermark), in id
-order and in chunks. Each chunk groups its rows per unit, sorts them by the unit's ``time`` and applies the
-rules of §6: a gap of at least ``DATA_LOSS_TOLERANCE_SEC`` opens a downtime at the last sample before the
-gap, an effective operation mode other than exactly ``autonomous`` opens one at that sample, and an
-autonomous sample closes the open one. Rows not newer than the unit's last processed sample are ignored.
+order and in chunks. Each chunk groups its rows per unit and places them on the unit's record timeline
+(:mod:`apis.downtime.spans`):
+
+* records newer than the unit's last processed one extend the timeline: the stretch from that record (for a
+  unit's first records: from the start of its availability window) is derived again, so an open downtime
+  that only said "silent since the last record" is closed, shortened or removed by what arrives;
+* older records (late arrivals) are placed between their processed neighbours, found by index look-ups,
+  and only the stretch between those two neighbours is derived again.
 
 Every chunk is one transaction that first advances the watermark with a conditional ``UPDATE``: a second
 runner working on the same rows waits for it, then matches nothing and stops, so no row is ever processed
-twice. Status rows and downtime changes are written in bulk in the same transaction.
+twice. Statuses and downtimes are read and written in bulk in the same transaction.
 
-Improvement: once a pass has caught up, every registered unit available now that has been silent for the
-tolerance (wall clock against its newest ``datasetId``) gets an open downtime from its last sample, which its
-next autonomous sample closes.
+Once a pass has caught up, :func:`apis.downtime.reconcile.reconcile` opens the downtimes of registered units
+that are silent or never reported, and follows changes of the units' availability windows.
 """
 
 import logging
+from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Max, OuterRef
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
-from apis.community.models import Unit
-from apis.community.outline import available_at
 from apis.core.sql import insert_rows
-from apis.downtime.models import UNIT_KEY, Downtime, DowntimeStatus, Watermark
-from apis.unit_data.models import ReportedUnit, UnitData
+from apis.downtime.models import UNIT_KEY, WATERMARK_ID, Watermark
+from apis.downtime.reconcile import reconcile
+from apis.downtime.rows import (
+    Key,
+    Status,
+    load_open,
+    load_overlapping,
+    load_starts,
+    load_statuses,
+    save_rows,
+    save_statuses,
+    window_starts,
+)
+from apis.downtime.spans import Point, UnitRows, down_spans, window_anchor
+from apis.unit_data.models import UnitData
 
 logger = logging.getLogger(__name__)
 
@@ -39,48 +53,11 @@ AUTONOMOUS = "autonomous"
 # spread over several passes is cut into the same chunks as one long pass.
 CHUNK_ROWS = 5_000
 MAX_ROWS_PER_PASS = 500_000
-WRITE_BATCH = 1_000
-WATERMARK_ID = 1
+# Late rows whose neighbours are looked up by one query.
+NEIGHBOUR_BATCH = 500
 
-Key = tuple[str, str, str]
-
-
-@dataclass
-class _UnitState:
-    """One unit's extraction state while a chunk is applied, and the changes to store."""
-
-    last_time: datetime | None
-    stored_open_id: int | None = None
-    down: datetime | None = None
-    stored_recovery: datetime | None = None
-    new: list[tuple[datetime, datetime | None]] = field(default_factory=list)
-    changed: bool = False
-
-    @property
-    def stored_still_open(self) -> bool:
-        return self.stored_open_id is not None and self.stored_recovery is None
-
-    def feed(self, time: datetime, mode: str | None, tolerance: timedelta) -> None:
-        """Apply one sample (reference §6 step 4)."""
-        if self.last_time is not None and time <= self.last_time:
-            return  # a late arrival: the unit has already been processed past it
-        dataloss = self.last_time is not None and time - self.last_time >= tolerance
-        down = mode != AUTONOMOUS
-        if (dataloss or down) and self.down is None:
-            self.down = self.last_time if dataloss else time
-        if not down and self.down is not None:
-            if self.stored_still_open:
-                self.stored_recovery = time
-            else:
-                self.new.append((self.down, time))
-            self.down = None
-        self.last_time = time
-        self.changed = True
-
-    def finish(self) -> None:
-        """Keep a downtime still running at the end of the chunk as a new open one."""
-        if self.down is not None and not self.stored_still_open:
-            self.new.append((self.down, None))
+Sample = tuple[datetime, int, bool]
+"""A record of a chunk: its ``time``, row id and whether it is down."""
 
 
 def extract_pass(
@@ -88,8 +65,9 @@ def extract_pass(
 ) -> int:
     """Run one incremental pass; returns the number of unit-data rows processed.
 
-    ``now`` (default: the current time) is the wall clock used to find silent units. At most ``max_rows``
-    rows (rounded up to whole chunks) are processed; the rest of a backlog is left for the next passes.
+    ``now`` (default: the current time) is the wall clock used for units without recent data. At most
+    ``max_rows`` rows (rounded up to whole chunks) are processed; the rest of a backlog is left for the
+    next passes.
     """
     tolerance = timedelta(seconds=settings.DATA_LOSS_TOLERANCE_SEC)
     insert_rows(Watermark, ("id", "last_id"), [(WATERMARK_ID, 0)], conflict=("id",))
@@ -107,8 +85,10 @@ def extract_pass(
         if count < chunk_rows:
             caught_up = True
             break
-    silent = _open_silent_downtimes(now or timezone.now(), horizon, tolerance) if caught_up else 0
-    logger.info("downtime extraction: %d rows processed, %d silent units opened", processed, silent)
+    handled = reconcile(now or timezone.now(), horizon, tolerance) if caught_up else 0
+    logger.info(
+        "downtime extraction: %d rows processed, %d units without recent data handled", processed, handled
+    )
     return processed
 
 
@@ -137,95 +117,132 @@ def _process_chunk(after: int, horizon: int, limit: int, tolerance: timedelta) -
     if not rows:
         return 0, after
     last_id = rows[-1][0]
-    samples: dict[Key, list[tuple[datetime, int, str | None]]] = defaultdict(list)
+    samples: dict[Key, list[Sample]] = defaultdict(list)
     for row_id, community_id, cluster_id, unit_id, time, mode in rows:
         if time is not None:
-            samples[(community_id, cluster_id, unit_id)].append((time, row_id, mode))
+            samples[(community_id, cluster_id, unit_id)].append((time, row_id, mode != AUTONOMOUS))
     with transaction.atomic():
         if not Watermark.objects.filter(pk=WATERMARK_ID, last_id=after).update(last_id=last_id):
             return None
-        units = _load_states(samples)
+        statuses = load_statuses(samples)
+        units = load_open(samples)
+        late: dict[Key, Sequence[Sample]] = {}
+        newer: dict[Key, Sequence[Sample]] = {}
         for key, unit_samples in samples.items():
-            state = units[key]
-            for time, _, mode in sorted(unit_samples):
-                state.feed(time, mode, tolerance)
-            state.finish()
-        _store(units)
+            status = statuses.get(key)
+            late_samples, newer[key] = _split(unit_samples, status.last_time if status else None)
+            if late_samples:
+                late[key] = late_samples
+        _place_late(late, statuses, units, after, tolerance)
+        _extend(newer, statuses, units, tolerance)
+        save_rows(units)
+        save_statuses(statuses)
     return len(rows), last_id
 
 
-def _load_states(keys: Iterable[Key]) -> dict[Key, _UnitState]:
-    """The stored status and open downtime of each unit in ``keys`` (two queries)."""
-    wanted = set(keys)
-    scope = {f"{name}__in": {key[index] for key in wanted} for index, name in enumerate(UNIT_KEY)}
-    states = {key: _UnitState(last_time=None) for key in wanted}
-    for *key, last_time in DowntimeStatus.objects.filter(**scope).values_list(*UNIT_KEY, "last_time"):
-        if tuple(key) in wanted:
-            states[tuple(key)].last_time = last_time
-    open_downtimes = Downtime.objects.filter(**scope, recovery_datetime__isnull=True)
-    for *key, pk, down in open_downtimes.values_list(*UNIT_KEY, "pk", "down_datetime"):
-        if tuple(key) in wanted:
-            state = states[tuple(key)]
-            state.stored_open_id, state.down = pk, down
-    return states
+def _split(samples: list[Sample], last_time: datetime | None) -> tuple[Sequence[Sample], Sequence[Sample]]:
+    """``samples`` in time order, cut into the late ones (not after ``last_time``) and the newer ones."""
+    timeline = sorted(samples)
+    cut = 0 if last_time is None else bisect_right(timeline, last_time, key=lambda sample: sample[0])
+    return (timeline[:cut], timeline[cut:]) if cut else ((), timeline)
 
 
-def _store(units: dict[Key, _UnitState]) -> None:
-    """Close stored downtimes, add new ones and advance the statuses, all in bulk."""
-    closed = [
-        Downtime(pk=state.stored_open_id, recovery_datetime=state.stored_recovery)
-        for state in units.values()
-        if state.stored_recovery is not None
-    ]
-    Downtime.objects.bulk_update(closed, ["recovery_datetime"], batch_size=WRITE_BATCH)
-    Downtime.objects.bulk_create(
-        [
-            Downtime(community_id=c, cluster_id=k, unit_id=u, down_datetime=down, recovery_datetime=recovery)
-            for (c, k, u), state in units.items()
-            for down, recovery in state.new
-        ],
-        batch_size=WRITE_BATCH,
-    )
-    statuses = [(*key, state.last_time) for key, state in units.items() if state.changed]
-    for start in range(0, len(statuses), WRITE_BATCH):
-        insert_rows(
-            DowntimeStatus,
-            (*UNIT_KEY, "last_time"),
-            statuses[start : start + WRITE_BATCH],
-            conflict=UNIT_KEY,
-            update=("last_time",),
-        )
+def _last(samples: Sequence[Sample]) -> Sample:
+    """The newest sample, the first stored if several share its time."""
+    index = len(samples) - 1
+    while index and samples[index - 1][0] == samples[index][0]:
+        index -= 1
+    return samples[index]
 
 
-def _open_silent_downtimes(now: datetime, horizon: int, tolerance: timedelta) -> int:
-    """Open a downtime for each registered unit available at ``now`` that is silent for ``tolerance``.
+def _extend(
+    newer: dict[Key, Sequence[Sample]],
+    statuses: dict[Key, Status],
+    units: dict[Key, UnitRows],
+    tolerance: timedelta,
+) -> None:
+    """Derive again the stretch after each unit's last processed record (or its whole timeline, for a unit
+    seen for the first time) with the records newer than it."""
+    starts = window_starts(key for key, samples in newer.items() if samples and key not in statuses)
+    for key, samples in newer.items():
+        if not samples:
+            continue
+        status = statuses.get(key)
+        last, _, down = _last(samples)
+        if status is None:
+            start = starts.get(key)
+            previous, lo = window_anchor(start, samples[0][0]), None
+            statuses[key] = Status(last, down, True, first_time=samples[0][0], lead_from=start, new=True)
+        else:
+            previous, lo = (status.last_time, status.last_down), status.last_time
+            status.last_time, status.last_down, status.moved = last, down, True
+        spans = down_spans(samples, tolerance, True, previous)
+        if spans or key in units:
+            units.setdefault(key, UnitRows()).replace(lo, None, spans)
 
-    Silence is measured on the wall clock (the newest ``datasetId``, epoch ms), never on the unit's
-    ``time``, which is world time under the emulator. The downtime starts at the unit's last sample; a unit
-    that never reported has no sample and gets none. Runs only when all rows up to ``horizon`` are done.
+
+def _place_late(
+    late: dict[Key, Sequence[Sample]],
+    statuses: dict[Key, Status],
+    units: dict[Key, UnitRows],
+    after: int,
+    tolerance: timedelta,
+) -> None:
+    """Put late records between their processed neighbours and derive those stretches again.
+
+    A late record is ignored when its time is already on the timeline, and when the unit's status has no
+    ``first_time`` (its history was imported with the original's downtimes) or is not backed by a stored
+    record after it.
     """
-    cutoff_ms = int((now - tolerance).timestamp() * 1000)
+    known = [
+        (key, sample) for key, samples in late.items() if statuses[key].history_known for sample in samples
+    ]
+    if not known:
+        return
+    neighbours = _neighbours([sample[1] for _, sample in known], after)
+    groups: dict[tuple[Key, datetime | None, datetime], list[Point]] = defaultdict(list)
+    previous_down: dict[tuple[Key, datetime | None, datetime], bool] = {}
+    for key, (time, row_id, down) in known:
+        previous, was_down, following = neighbours[row_id]
+        if following is None or previous == time:
+            continue
+        groups[(key, previous, following)].append((time, down))
+        previous_down[(key, previous, following)] = was_down
+    stretches: dict[Key, tuple[datetime | None, datetime]] = {}
+    for key, previous, following in groups:
+        lo, hi = stretches.get(key, (previous, following))
+        stretches[key] = (None if lo is None or previous is None else min(lo, previous), max(hi, following))
+    load_overlapping(stretches, units)
+    load_starts(statuses, {key for key, previous, _ in groups if previous is None})
+    for (key, previous, following), points in groups.items():
+        status = statuses[key]
+        if previous is None:
+            before = window_anchor(status.lead_from, points[0][0])
+            status.first_time, status.started_earlier = min(status.first_time, points[0][0]), True
+        else:
+            before = (previous, previous_down[(key, previous, following)])
+        spans = down_spans([*points, (following, False)], tolerance, False, before)
+        units.setdefault(key, UnitRows()).replace(previous, following, spans)
+
+
+def _neighbours(row_ids: list[int], after: int) -> dict[int, tuple[datetime | None, bool, datetime | None]]:
+    """For each row: the time of the processed record at or before it and whether that one is down, and
+    the time of the processed record after it (index look-ups, one query per batch)."""
     same_unit = {name: OuterRef(name) for name in UNIT_KEY}
-    registered = Unit.objects.filter(
-        available_at(now),
-        cluster__community__code=OuterRef("community_id"),
-        cluster__code=OuterRef("cluster_id"),
-        code=OuterRef("unit_id"),
-    )
-    with transaction.atomic():
-        # Locks the watermark row against a concurrent pass and checks that nothing is left to process.
-        if not Watermark.objects.filter(pk=WATERMARK_ID, last_id__gte=horizon).update(last_id=F("last_id")):
-            return 0
-        silent = DowntimeStatus.objects.filter(
-            Exists(ReportedUnit.objects.filter(**same_unit, last_dataset_id__lte=cutoff_ms)),
-            Exists(registered),
-            ~Exists(Downtime.objects.filter(**same_unit, recovery_datetime__isnull=True)),
-        ).values_list(*UNIT_KEY, "last_time")
-        created = Downtime.objects.bulk_create(
-            [
-                Downtime(community_id=c, cluster_id=k, unit_id=u, down_datetime=last_time)
-                for c, k, u, last_time in silent
-            ],
-            batch_size=WRITE_BATCH,
+    processed = UnitData.objects.filter(**same_unit, id__lte=after, time__isnull=False)
+    before = processed.filter(time__lte=OuterRef("time")).order_by("-time", "id")
+    later = processed.filter(time__gt=OuterRef("time")).order_by("time", "id")
+    found: dict[int, tuple[datetime | None, bool, datetime | None]] = {}
+    for start in range(0, len(row_ids), NEIGHBOUR_BATCH):
+        rows = (
+            UnitData.objects.filter(id__in=row_ids[start : start + NEIGHBOUR_BATCH])
+            .annotate(
+                previous=Subquery(before.values("time")[:1]),
+                previous_mode=Subquery(before.values("effective_mode")[:1]),
+                following=Subquery(later.values("time")[:1]),
+            )
+            .values_list("id", "previous", "previous_mode", "following")
         )
-    return len(created)
+        for row_id, previous, mode, following in rows:
+            found[row_id] = (previous, previous is not None and mode != AUTONOMOUS, following)
+    return found

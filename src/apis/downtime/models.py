@@ -7,7 +7,9 @@ UNIT_KEY = ("community_id", "cluster_id", "unit_id")
 
 
 class Downtime(models.Model):
-    """A period in which a unit was not operating autonomously; ``recovery_datetime`` is null while open."""
+    """A period in which a unit was down: not operating autonomously, or silent for at least the tolerance
+    (docs/availability.md); ``recovery_datetime`` is null while open. ``down_datetime`` is ``EARLIEST``
+    (1900-01-01) for a unit without ``available_from`` that was silent before its first record."""
 
     community_id = models.CharField(max_length=128)
     cluster_id = models.CharField(max_length=128)
@@ -33,12 +35,24 @@ class Downtime(models.Model):
 
 
 class DowntimeStatus(models.Model):
-    """Per unit: the ``time`` of the last unit-data sample the extraction processed."""
+    """Per unit: where the extraction stands on the unit's record timeline (docs/availability.md).
+
+    ``first_time`` is null for a status imported from the original (its history is then taken as imported)
+    and ``lead_from`` is null while no downtime before the first record has been derived (unit not
+    registered).
+    """
 
     community_id = models.CharField(max_length=128)
     cluster_id = models.CharField(max_length=128)
     unit_id = models.CharField(max_length=128)
-    last_time = models.DateTimeField()
+    last_time = models.DateTimeField(help_text="time of the newest record processed")
+    first_time = models.DateTimeField(null=True, blank=True, help_text="time of the oldest record processed")
+    last_down = models.BooleanField(
+        db_default=False, help_text="the newest record processed is not autonomous, so the unit stays down"
+    )
+    lead_from = models.DateTimeField(
+        null=True, blank=True, help_text="window start the downtime before the first record was derived from"
+    )
 
     class Meta:
         verbose_name_plural = "downtime statuses"
@@ -46,6 +60,9 @@ class DowntimeStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}/{self.cluster_id}/{self.unit_id}"
+
+
+WATERMARK_ID = 1
 
 
 class Watermark(models.Model):

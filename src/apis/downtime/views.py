@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from apis.core.decorators import PERIOD_PARAMS, api, overlapping, param, query_period, staff_cluster
 from apis.core.http import bad_request, json_response, streamed_json_array
+from apis.core.openapi import UNIT_ID, Param, array_of, describe, json_answer, period, ref
 from apis.core.timeparse import iso_z
 from apis.downtime.availability import cluster_availability
 from apis.downtime.models import Downtime, DowntimeStatus
@@ -12,6 +13,7 @@ from apis.downtime.models import Downtime, DowntimeStatus
 
 @api("GET")
 @staff_cluster
+@describe(answer=json_answer(array_of({"type": "string"})))
 def unit_id_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Units the extraction has processed at least one sample of, sorted."""
     statuses = DowntimeStatus.objects.filter(community_id=community_id, cluster_id=cluster_id)
@@ -31,6 +33,11 @@ def _downtime_json(row: tuple) -> dict:
 
 @api("GET")
 @staff_cluster
+@describe(
+    Param("unitId", UNIT_ID, description="only this unit's downtimes"),
+    *period(),
+    answer=json_answer(array_of(ref("Downtime")), "downtimes in time order (streamed)"),
+)
 def downtime_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Downtimes of the cluster (or of ``unitId``) overlapping the period, streamed in time order."""
     period = query_period(request)
@@ -50,6 +57,11 @@ def downtime_list(request: HttpRequest, community_id: str, cluster_id: str) -> H
 
 @api("GET")
 @staff_cluster
+@describe(
+    *period(required=True),
+    answer=json_answer(ref("Availability")),
+    errors={400: "no param : datetimeFrom, datetimeTo"},
+)
 def availability(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Per-unit and cluster availability over ``[datetimeFrom, datetimeTo)`` (both required)."""
     if not all(param(request, name) for name in PERIOD_PARAMS):

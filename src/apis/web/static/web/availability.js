@@ -1,8 +1,9 @@
 /**
  * AVAILABILITY: the cluster's and every unit's availability over a period (end date inclusive), computed
- * by the server (/api/staff/downtime/availability); a detail view lists a unit's downtimes.
+ * by the server (/api/staff/downtime/availability); a detail view lists a unit's downtimes. A unit without
+ * any record in its period shows "no data" (it counts as down); one outside its window shows "–".
  */
-import { ctx, h, localDate, localTime, midnight, remember, showDetail, showError, table } from "./common.js";
+import { apiUrl, ctx, h, localDate, localTime, midnight, remember, showDetail, showError, table } from "./common.js";
 
 const from = document.getElementById("availability-from");
 const to = document.getElementById("availability-to");
@@ -17,6 +18,8 @@ function duration(seconds) {
   return parts.filter(([n]) => n).map(([n, unit]) => `${n} ${unit}`).join(" ") || "0";
 }
 const percent = (ratio) => (ratio === null || ratio === undefined ? "–" : `${(ratio * 100).toFixed(2)} %`);
+/** A unit's availability: "no data" when it sent nothing in a non-empty period. */
+const unitPercent = (u) => (u.periodSeconds > 0 && u.hasData === false ? "no data" : percent(u.ratio));
 
 async function load() {
   const params = new URLSearchParams({
@@ -25,13 +28,14 @@ async function load() {
     datetimeFrom: midnight(from.value).toISOString(),
     datetimeTo: midnight(to.value, 1).toISOString(),
   });
-  const response = await fetch(`/api/staff/downtime/availability?${params}`, { credentials: "same-origin" });
+  const response = await fetch(apiUrl("staff/downtime/availability", params), { credentials: "same-origin" });
   const body = await response.text();
   if (!response.ok) throw new Error(body);
   const doc = JSON.parse(body);
   const n = doc.unitCount || 1;
   table(document.getElementById("cluster-availability"), [
     { label: "units", value: (d) => d.unitCount, numeric: true },
+    { label: "without data", value: (d) => d.noDataUnitCount, numeric: true },
     { label: "days", value: (d) => `${Math.floor(d.periodSeconds / n / 86400)} days` },
     { label: "average uptime", value: (d) => duration((d.periodSeconds - d.downtimeSeconds) / n) },
     { label: "average downtime", value: (d) => duration(d.downtimeSeconds / n) },
@@ -41,7 +45,7 @@ async function load() {
     { label: "unit", value: (u) => u.name },
     { label: "period", value: (u) => u.periodSeconds, text: (u) => duration(u.periodSeconds) },
     { label: "downtime", value: (u) => u.downtimeSeconds, text: (u) => duration(u.downtimeSeconds) },
-    { label: "availability", value: (u) => u.ratio, text: (u) => percent(u.ratio), numeric: true },
+    { label: "availability", value: (u) => u.ratio, text: unitPercent, numeric: true },
   ], doc.units, {
     onDetail: (u) => {
       const body = h("div", { className: "scroll" });
