@@ -1,11 +1,17 @@
 """Every endpoint of reference §5 (and the policy endpoint) against every role: the expected status and
 message. The roles are anonymous, ``e001`` (resident of the unit E001 asked about), ``e002`` (resident of
-another unit), ``nonresident`` (a user without units) and ``admin`` (staff, and resident of every unit).
-Misc endpoints take the role's credentials in the form instead of a session."""
+another unit), ``nonresident`` (a user without units), ``admin`` (staff, and resident of every unit),
+``former`` (lived in E001 until yesterday) and ``future`` (moves into E001 tomorrow). Misc endpoints take the
+role's credentials in the form instead of a session."""
+
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
-ROLES = ("anonymous", "e001", "e002", "nonresident", "admin")
+from apis.community.models import Residency, Unit
+
+ROLES = ("anonymous", "e001", "e002", "nonresident", "admin", "former", "future")
 CLUSTER = {"communityId": "oss_community", "clusterId": "oss_cluster"}
 UNIT = {**CLUSTER, "unitId": "E001"}
 OK = (200, None)
@@ -21,6 +27,8 @@ EXPECTED = {
         "e002": (403, "staff required"),
         "nonresident": (403, "staff required"),
         "admin": OK,
+        "former": (403, "staff required"),
+        "future": (403, "staff required"),
     },
     "resident": {
         "anonymous": (403, "login required"),
@@ -28,6 +36,8 @@ EXPECTED = {
         "e002": OK,
         "nonresident": (403, "resident required"),
         "admin": OK,
+        "former": OK,
+        "future": (403, "resident required"),
     },
     "unit": {
         "anonymous": (403, "login required"),
@@ -35,6 +45,8 @@ EXPECTED = {
         "e002": (400, "not a resident"),
         "nonresident": (403, "resident required"),
         "admin": OK,
+        "former": OK,
+        "future": (403, "resident required"),
     },
     "misc": {
         "anonymous": (400, "no param : username/account, password"),
@@ -42,8 +54,12 @@ EXPECTED = {
         "e002": (400, "not a resident"),
         "nonresident": (400, "not a resident"),
         "admin": OK,
+        "former": (400, "not a current resident"),
+        "future": (400, "not a resident"),
     },
 }
+# What acts on the unit now: a resident who lives there now only.
+EXPECTED["act"] = {**EXPECTED["unit"], "former": (400, "not a current resident")}
 
 # (method, path, kind, parameters)
 ENDPOINTS = [
@@ -75,7 +91,7 @@ ENDPOINTS = [
     ("GET", "/api/resident/deal/sumOfCumulateAmountWhsByHour", "unit", {**UNIT, "timezone": "+09:00"}),
     ("GET", "/api/resident/scenario/availableList", "unit", UNIT),
     ("GET", "/api/resident/scenario/current", "unit", UNIT),
-    ("POST", "/api/resident/scenario/choose", "unit", {**UNIT, "scenarioId": "4"}),
+    ("POST", "/api/resident/scenario/choose", "act", {**UNIT, "scenarioId": "4"}),
     ("POST", "/api/misc/scenario/currentData", "misc", UNIT),
     ("POST", "/api/misc/scenario/update", "misc", {**UNIT, "name": "MINE", "data": "{}"}),
     ("POST", "/api/misc/policy/currentData", "misc", UNIT),
@@ -94,9 +110,23 @@ def ask(client_as, role: str, method: str, path: str, kind: str, params: dict):
     return client.get(path, params) if method == "GET" else client.post(path, params)
 
 
+@pytest.fixture
+def residents_past_and_future(demo_registry, django_user_model) -> None:
+    """``former`` and ``future``: residents of E001 until yesterday and from tomorrow."""
+    e001, now = Unit.objects.get(code="E001"), timezone.now()
+    for username, start, end in (
+        ("former", now - timedelta(days=30), now - timedelta(days=1)),
+        ("future", now + timedelta(days=1), None),
+    ):
+        user = django_user_model.objects.create_user(username, password=username)
+        Residency.objects.create(user=user, unit=e001, start=start, end=end)
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "kind", "params"), ENDPOINTS)
-def test_endpoint_answers_each_role_as_specified(client_as, role, method, path, kind, params):
+def test_endpoint_answers_each_role_as_specified(
+    client_as, residents_past_and_future, role, method, path, kind, params
+):
     response = ask(client_as, role, method, path, kind, params)
     status, message = EXPECTED[kind][role]
     assert response.status_code == status, response.content[:200]

@@ -114,9 +114,20 @@ def test_logout_is_a_csrf_protected_post(browser):
     assert browser.get("/api/core/session").status_code == 403
 
 
-def test_logout_accepts_the_csrf_token_in_the_query_string(browser):
+def test_a_csrf_token_in_the_query_string_is_refused_unless_legacy_compat(browser, settings):
     login(browser, "e001", "e001")
+    refused = browser.post(f"/api/core/logout?csrfmiddlewaretoken={csrf_token(browser)}")
+    assert refused.status_code == 403
+    assert browser.get("/api/core/session").status_code == 200
+    settings.LEGACY_COMPAT = True
     response = browser.post(f"/api/core/logout?csrfmiddlewaretoken={csrf_token(browser)}")
+    assert response.status_code == 200
+    assert browser.get("/api/core/session").status_code == 403
+
+
+def test_logout_accepts_the_csrf_token_in_the_x_csrftoken_header(browser):
+    login(browser, "e001", "e001")
+    response = browser.post("/api/core/logout", HTTP_X_CSRFTOKEN=csrf_token(browser))
     assert response.status_code == 200
     assert browser.get("/api/core/session").status_code == 403
 

@@ -1,8 +1,12 @@
-"""``community/outline`` for staff (everything, ordered by code) and residents (own units only), §5.2."""
+"""``community/outline`` for staff (everything, ordered by code) and residents (the units they live or have
+lived in), §5.2."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
 
 from apis.community.models import Cluster, Community, Unit
+from tests.residency import hour, live_in
 
 
 def unit_entry(code: str, **extra) -> dict:
@@ -92,3 +96,10 @@ def test_outline_roles_are_enforced(client_as):
     assert client_as("e001").get("/api/staff/community/outline").content == b"staff required"
     assert client_as("nonresident").get("/api/resident/community/outline").content == b"resident required"
     assert client_as(None).get("/api/resident/community/outline").content == b"login required"
+
+
+def test_resident_outline_lists_each_unit_lived_in_once_and_none_not_yet_moved_into(client_as):
+    live_in("e002", (hour(1), hour(2)), (hour(3), hour(4)), (hour(5), None), unit="E002")
+    live_in("e002", (hour(1), hour(9)), unit="E003")
+    live_in("e002", (timezone.now() + timedelta(days=1), None), unit="E004")
+    assert client_as("e002").get("/api/resident/community/outline").json() == demo_outline(["E002", "E003"])

@@ -74,6 +74,8 @@ def test_history_reads_emu_rsoc_when_the_battery_block_is_missing_and_skips_non_
         ({"points": "0"}, "invalid points : 0 (expected an integer from 1 to 2000)"),
         ({"points": "2001"}, "invalid points : 2001 (expected an integer from 1 to 2000)"),
         ({"points": "-5"}, "invalid points : -5 (expected an integer from 1 to 2000)"),
+        ({"points": "²"}, "invalid points : ² (expected an integer from 1 to 2000)"),
+        ({"points": "9" * 5000}, "invalid points : " + "9" * 40 + " (expected an integer from 1 to 2000)"),
         ({"unitId": "X999"}, "unknown unitId : X999"),
         ({"clusterId": "nope"}, "bad param values : communityId, clusterId"),
     ],

@@ -5,6 +5,9 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
+
+from apis.core.timeparse import to_utc
 
 
 class Community(models.Model):
@@ -57,7 +60,7 @@ class Unit(models.Model):
     """A unit (house) of a cluster; ``code`` is the APIS ``unitId``.
 
     The unit is available at ``t`` when ``available_from <= t < available_to`` (either bound may be empty).
-    ``users`` are its residents.
+    Its residents and when they lived there are its ``residencies`` (:class:`Residency`).
     """
 
     cluster = models.ForeignKey(Cluster, on_delete=models.PROTECT, related_name="units")
@@ -65,7 +68,6 @@ class Unit(models.Model):
     name = models.CharField(max_length=128)
     available_from = models.DateTimeField(null=True, blank=True)
     available_to = models.DateTimeField(null=True, blank=True)
-    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="units")
 
     class Meta:
         ordering = ["cluster__community__code", "cluster__code", "code"]
@@ -73,3 +75,49 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cluster} > {self.name}"
+
+
+class Residency(models.Model):
+    """One period ``[start, end)`` during which ``user`` lives in ``unit`` (``end`` empty: still there).
+
+    A user may have several periods in one unit; they never overlap (checked where periods are written). Being
+    a resident is derived from these periods (``apis.community.residency``): a resident sees what the unit
+    recorded within their own periods, nothing before a start nor after an end.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="residencies", db_index=False
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="residencies")
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True, help_text="empty while the user still lives there")
+
+    class Meta:
+        verbose_name_plural = "residencies"
+        constraints = [
+            # Also the index of every lookup by user (the foreign key has none of its own).
+            models.UniqueConstraint(fields=["user", "unit", "start"], name="residency_unique_start"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=F("start")), name="residency_end_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        end = f"{self.end:%Y-%m-%d %H:%M}" if self.end else "open"
+        return f"{self.user} in {self.unit}: {self.start:%Y-%m-%d %H:%M} – {end}"
+
+    def clean(self) -> None:
+        """Both times in the supported range, the end after the start. (Overlaps with the user's other
+        periods are checked where periods are written: the admin inlines and ``apis manage residency``.)"""
+        errors = {}
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if value is not None:
+                try:
+                    to_utc(value)
+                except ValueError as exc:
+                    errors[name] = str(exc)
+        if not errors and self.start and self.end and self.end <= self.start:
+            errors["end"] = "the end must be after the start"
+        if errors:
+            raise ValidationError(errors)

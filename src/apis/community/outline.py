@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apis.community.models import Community, Unit
+from apis.community.residency import resident_units
 
 
 def _unit_entry(unit: Unit) -> dict:
@@ -58,8 +59,8 @@ def staff_outline(asof=None) -> dict:
 
 
 def resident_outline(user) -> dict:
-    """The same shape built from the user's own units only."""
-    return _add_units({}, user.units.select_related("cluster__community").order_by("pk"))
+    """The same shape built from the units the user lives or has lived in only (not yet: not listed)."""
+    return _add_units({}, resident_units(user).select_related("cluster__community").order_by("pk"))
 
 
 def available_at(moment=None) -> Q:

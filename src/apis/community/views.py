@@ -6,21 +6,31 @@ from apis.community.models import Cluster
 from apis.community.outline import resident_outline, staff_outline
 from apis.core.decorators import api, credentials_unit, resident_required, staff_required
 from apis.core.http import json_response
+from apis.core.openapi import Answer, describe, json_answer, ref
 
 
 @api("GET")
 @staff_required
+@describe(answer=json_answer(ref("Outline")))
 def staff_outline_view(request: HttpRequest) -> HttpResponse:
+    """Every community, cluster and unit of the registry."""
     return json_response(staff_outline())
 
 
 @api("GET")
 @resident_required
+@describe(answer=json_answer(ref("Outline")))
 def resident_outline_view(request: HttpRequest) -> HttpResponse:
+    """The communities, clusters and units of the user's own units."""
     return json_response(resident_outline(request.user))
 
 
 @credentials_unit
+@describe(
+    answer=Answer(
+        "the policy JSON as edited in the admin; an empty body when none", {"application/json": None}
+    )
+)
 def policy_current_data(
     request: HttpRequest, community_id: str, cluster_id: str, unit_id: str
 ) -> HttpResponse:

@@ -10,13 +10,16 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 
 from apis.community.models import Cluster, Unit
+from apis.community.residency import Tenure, tenure
 from apis.core import throttle
 from apis.core.http import bad_request, forbidden, text
+from apis.core.numbers import ascii_int
+from apis.core.openapi import Access, describe, record
 from apis.core.timeparse import parse_query_datetime
 
 View = Callable[..., HttpResponse]
@@ -26,6 +29,17 @@ def param(request: HttpRequest, name: str) -> str:
     """A request parameter: the form body of a POST first, then the query string."""
     value = request.POST.get(name, "") if request.method == "POST" else ""
     return value or request.GET.get(name, "")
+
+
+def int_param(request: HttpRequest, name: str, default: int | None, high: int) -> int | HttpResponse | None:
+    """The parameter ``name`` as an integer from 1 to ``high`` (``default`` when absent), or a 400 answer."""
+    raw = param(request, name)
+    if not raw:
+        return default
+    value = ascii_int(raw, 1, high)
+    if value is None:
+        return bad_request(f"invalid {name} : {raw[:40]} (expected an integer from 1 to {high})")
+    return value
 
 
 PERIOD_PARAMS = ("datetimeFrom", "datetimeTo")
@@ -56,6 +70,13 @@ def overlapping(begin: str, end: str, start: datetime | None, stop: datetime | N
     return condition
 
 
+def method_not_allowed(allowed: list[str]) -> HttpResponse:
+    """405 with the ``Allow`` header, and a plain-text message where the original sent an empty HTML body."""
+    response = text(f"method not allowed (allowed: {', '.join(allowed)})", 405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
 def api(*methods: str, legacy_get: bool = False) -> Callable[[View], View]:
     """Allow only ``methods`` (405 otherwise) and mark the answer uncacheable.
 
@@ -63,13 +84,14 @@ def api(*methods: str, legacy_get: bool = False) -> Callable[[View], View]:
     """
 
     def decorate(view: View) -> View:
+        @record(methods=methods, legacy_get=legacy_get)
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             allowed = list(methods)
             if legacy_get and settings.LEGACY_COMPAT:
                 allowed.append("GET")
             if request.method not in allowed:
-                return HttpResponseNotAllowed(allowed)
+                return method_not_allowed(allowed)
             response = view(request, *args, **kwargs)
             add_never_cache_headers(response)
             return response
@@ -85,6 +107,7 @@ def mutating(view: View) -> View:
 
 
 def login_required(view: View) -> View:
+    @record(access=Access.LOGIN)
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
@@ -95,6 +118,7 @@ def login_required(view: View) -> View:
 
 
 def staff_required(view: View) -> View:
+    @record(access=Access.STAFF)
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -106,10 +130,11 @@ def staff_required(view: View) -> View:
 
 
 def resident_required(view: View) -> View:
+    @record(access=Access.RESIDENT)
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not request.user.units.exists():
+        if not request.user.is_resident:
             return forbidden("resident required")
         return view(request, *args, **kwargs)
 
@@ -131,6 +156,7 @@ UNIT_PARAMS = ("communityId", "clusterId", "unitId")
 def staff_cluster(view: View) -> View:
     """Staff only; ``communityId``/``clusterId`` of a registered cluster are passed to the view."""
 
+    @record(ids=CLUSTER_PARAMS)
     @staff_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -144,7 +170,12 @@ def staff_cluster(view: View) -> View:
     return wrapper
 
 
-def _unit_of(user, values: tuple[str, str, str]) -> HttpResponse | None:
+NOT_CURRENT = "not a current resident"
+
+
+def _unit_of(user, values: tuple[str, str, str], current: bool) -> HttpResponse | Tenure:
+    """The user's periods in the unit named by ``values``, or the refusal: ids missing or unknown, the user
+    never lived there (or not yet), or (``current``) no longer lives there."""
     community_id, cluster_id, unit_id = values
     if not all(values):
         return _missing(UNIT_PARAMS)
@@ -155,35 +186,57 @@ def _unit_of(user, values: tuple[str, str, str]) -> HttpResponse | None:
     )
     if unit is None:
         return _bad_values(UNIT_PARAMS)
-    if not unit.users.filter(pk=user.pk).exists():
+    stay = tenure(user, unit)
+    if stay is None:
         return bad_request("not a resident")
-    return None
+    if current and not stay.current:
+        return bad_request(NOT_CURRENT)
+    return stay
 
 
-def resident_unit(view: View) -> View:
-    """A resident of the unit named by ``communityId``/``clusterId``/``unitId``; the ids go to the view."""
-
+def _resident_unit(view: View, current: bool) -> View:
+    @record(ids=UNIT_PARAMS)
     @resident_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         values = tuple(param(request, name) for name in UNIT_PARAMS)
-        error = _unit_of(request.user, values)
-        if error:
-            return error
-        return view(request, *values, *args, **kwargs)
+        stay = _unit_of(request.user, values, current)
+        if isinstance(stay, HttpResponse):
+            return stay
+        return view(request, *values, *args, tenure=stay, **kwargs)
 
     return wrapper
 
 
+def resident_unit(view: View) -> View:
+    """A resident, now or formerly, of the unit named by ``communityId``/``clusterId``/``unitId``: the ids
+    and the user's :class:`~apis.community.residency.Tenure` (keyword ``tenure``) go to the view, which
+    shows only what the unit recorded within it."""
+    return _resident_unit(view, current=False)
+
+
+def current_resident_unit(view: View) -> View:
+    """:func:`resident_unit` for a call that acts on the unit now: the user must live there now, a former
+    resident gets 400 ``not a current resident``."""
+    return describe(errors={400: NOT_CURRENT})(_resident_unit(view, current=True))
+
+
 def credentials_unit(view: View) -> View:
     """The misc endpoints apis-ccc polls: POST form ``username`` (or ``account``) and ``password`` of a
-    resident of the unit, no session, no CSRF; failures are throttled (429 with ``Retry-After``)."""
+    resident of the unit, no session, no CSRF; failures are throttled (429 with ``Retry-After``).
 
+    A success does not clear the identity's failures: apis-ccc polls every few seconds, and each of its
+    successes would give a guesser a fresh allowance."""
+
+    @describe(errors={400: NOT_CURRENT})
+    @record(access=Access.CREDENTIALS, ids=UNIT_PARAMS)
     @csrf_exempt
     @api("POST")
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        username = request.POST.get("username") or request.POST.get("account") or ""
+        username = throttle.normalize_username(
+            request.POST.get("username") or request.POST.get("account") or ""
+        )
         password = request.POST.get("password", "")
         if not (username and password):
             return bad_request("no param : username/account, password")
@@ -196,9 +249,9 @@ def credentials_unit(view: View) -> View:
             throttle.record_failure(keys)
             return forbidden("login failed")
         values = tuple(request.POST.get(name, "") for name in UNIT_PARAMS)
-        error = _unit_of(user, values)
-        if error:
-            return error
+        stay = _unit_of(user, values, current=True)  # apis-ccc acts for the unit now
+        if isinstance(stay, HttpResponse):
+            return stay
         return view(request, *values, *args, **kwargs)
 
     return wrapper

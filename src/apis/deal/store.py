@@ -59,7 +59,8 @@ KEY = ("community_id", "cluster_id", "deal_id")
 
 
 def store_deals(records: Sequence[DealRecord]) -> int:
-    """Insert or replace deals in one transaction; returns how many rows were written.
+    """Insert or replace deals in one transaction (the caller's, when there is one); returns how many rows
+    were written.
 
     Within one call the report with the greatest ``reportTime`` of each deal wins (the later one on a tie);
     a stored deal is replaced only by a report whose ``reportTime`` is not older than its own.
@@ -69,7 +70,7 @@ def store_deals(records: Sequence[DealRecord]) -> int:
         key = (record.community_id, record.cluster_id, record.deal_id)
         if key not in newest or record.report_time >= newest[key].report_time:
             newest[key] = record
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         return insert_rows(
             Deal,
             COLUMNS,

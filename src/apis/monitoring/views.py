@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from apis.core.decorators import api, mutating, overlapping, param, query_period, staff_cluster
 from apis.core.http import bad_request, json_response, streamed_json_array, text
+from apis.core.openapi import Param, array_of, describe, json_answer, period, ref, text_answer
 from apis.monitoring.lifecycle import close_deactivated
 from apis.monitoring.models import Failure, JobSetting
 
@@ -29,6 +30,7 @@ def _failures(community_id: str, cluster_id: str):
 
 @api("GET")
 @staff_cluster
+@describe(answer=json_answer(array_of(ref("Failure"))))
 def failure_open_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """The open failures of the cluster, oldest first."""
     rows = _failures(community_id, cluster_id).filter(closed__isnull=True).values(*FAILURE_FIELDS)
@@ -37,6 +39,7 @@ def failure_open_list(request: HttpRequest, community_id: str, cluster_id: str) 
 
 @api("GET")
 @staff_cluster
+@describe(*period(), answer=json_answer(array_of(ref("Failure")), "failures oldest first (streamed)"))
 def failure_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Failures overlapping ``[datetimeFrom, datetimeTo)`` (each optional), streamed oldest first."""
     period = query_period(request)
@@ -50,6 +53,7 @@ def failure_list(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
 
 @api("GET")
 @staff_cluster
+@describe(answer=json_answer(array_of(ref("JobState"))))
 def job_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """The six job types in their fixed order with their activation (no setting: inactive)."""
     active = dict(
@@ -59,6 +63,15 @@ def job_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpRe
     )
     types = settings.MONITORING_JOB_TYPES
     return json_response([{"type": name, "isActive": active.get(name, False)} for name in types])
+
+
+JOB_TYPE = Param(
+    "type",
+    {"type": "string", "enum": list(settings.MONITORING_JOB_TYPES)},
+    True,
+    "a job type",
+    errors=("no param : type", "unknown type : <value>"),
+)
 
 
 def _job_type(request: HttpRequest) -> str | HttpResponse:
@@ -72,6 +85,7 @@ def _job_type(request: HttpRequest) -> str | HttpResponse:
 
 @mutating
 @staff_cluster
+@describe(JOB_TYPE, answer=text_answer("done", "ok"))
 def job_activate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Activate a job type for the cluster."""
     job_type = _job_type(request)
@@ -85,6 +99,7 @@ def job_activate(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
 
 @mutating
 @staff_cluster
+@describe(JOB_TYPE, answer=text_answer("done", "ok"))
 def job_deactivate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Deactivate a job type for the cluster and close its open failures (reason ``job deactivated``)."""
     job_type = _job_type(request)

@@ -1,6 +1,11 @@
-"""Scenario scoping, the current choice of a unit, and the changes residents and apis-ccc make (§5.7)."""
+"""Scenario scoping, the current choice of a unit, and the changes residents and apis-ccc make (§5.7).
+
+``before`` (a former resident's move-out, ``Tenure.horizon``) shows the unit's scenarios and choice as they
+were then: scenarios created and choices made from that time on are not the former resident's to see.
+"""
 
 import json
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -18,37 +23,38 @@ class BadScenarioId(ValueError):
     """``scenarioId`` is not the id of a scenario the unit may choose."""
 
 
-def available(ids: UnitIds) -> QuerySet[Scenario]:
-    """Scenarios visible to a unit: global, of its community, of its cluster, or its own."""
+def available(ids: UnitIds, before: datetime | None = None) -> QuerySet[Scenario]:
+    """Scenarios visible to a unit: global, of its community, of its cluster, or its own (created before
+    ``before`` when given)."""
     community_id, cluster_id, unit_id = ids
     glob = Q(community_id__isnull=True, cluster_id__isnull=True, unit_id__isnull=True)
     community = Q(community_id=community_id, cluster_id__isnull=True, unit_id__isnull=True)
     cluster = Q(community_id=community_id, cluster_id=cluster_id, unit_id__isnull=True)
     unit = Q(community_id=community_id, cluster_id=cluster_id, unit_id=unit_id)
-    return Scenario.objects.filter(glob | community | cluster | unit)
+    scenarios = Scenario.objects.filter(glob | community | cluster | unit)
+    return scenarios if before is None else scenarios.filter(created__lt=before)
 
 
-def available_json(ids: UnitIds) -> list[dict]:
+def available_json(ids: UnitIds, before: datetime | None = None) -> list[dict]:
     """The API form of the unit's scenarios ordered by name in code-point order (``NORMAL`` before
     ``NO_DEAL``, as the original) whatever the database collation; ``created`` is encoded ISO ``Z``."""
-    return sorted(available(ids).values(*FIELDS), key=lambda scenario: scenario["name"])
+    return sorted(available(ids, before).values(*FIELDS), key=lambda scenario: scenario["name"])
 
 
-def current_scenario_id(ids: UnitIds) -> int | None:
-    """The scenario of the unit's newest choice, ``None`` when there is none or it chose none."""
+def current_scenario_id(ids: UnitIds, before: datetime | None = None) -> int | None:
+    """The scenario of the unit's newest choice (made before ``before`` when given), ``None`` when there is
+    none or it chose none."""
     community_id, cluster_id, unit_id = ids
-    return (
-        Choice.objects.filter(community_id=community_id, cluster_id=cluster_id, unit_id=unit_id)
-        .order_by("-created", "-pk")
-        .values_list("scenario_id", flat=True)
-        .first()
-    )
+    choices = Choice.objects.filter(community_id=community_id, cluster_id=cluster_id, unit_id=unit_id)
+    if before is not None:
+        choices = choices.filter(created__lt=before)
+    return choices.order_by("-created", "-pk").values_list("scenario_id", flat=True).first()
 
 
-def current(ids: UnitIds) -> dict | None:
+def current(ids: UnitIds, before: datetime | None = None) -> dict | None:
     """The API form of the unit's current scenario (not re-checked against ``available``, as in the
     original), ``None`` when it has none."""
-    scenario_id = current_scenario_id(ids)
+    scenario_id = current_scenario_id(ids, before)
     return None if scenario_id is None else Scenario.objects.filter(pk=scenario_id).values(*FIELDS).first()
 
 

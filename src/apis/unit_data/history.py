@@ -16,8 +16,9 @@ from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 
 from apis.community.models import Unit
-from apis.core.decorators import PERIOD_PARAMS, api, param, query_period, staff_cluster
+from apis.core.decorators import PERIOD_PARAMS, api, int_param, param, query_period, staff_cluster
 from apis.core.http import bad_request, json_response
+from apis.core.openapi import UNIT_ID, Param, describe, json_answer, period, ref
 from apis.core.timeparse import iso_z
 from apis.unit_data.models import ReportedUnit, UnitData
 
@@ -94,14 +95,6 @@ def downsample(
     }
 
 
-def _points(raw: str) -> int | HttpResponse:
-    if not raw:
-        return DEFAULT_POINTS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_POINTS:
-        return bad_request(f"invalid points : {raw} (expected an integer from 1 to {MAX_POINTS})")
-    return int(raw)
-
-
 def _known_unit(community_id: str, cluster_id: str, unit_id: str) -> bool:
     ids = {"community_id": community_id, "cluster_id": cluster_id, "unit_id": unit_id}
     registered = Unit.objects.filter(cluster__community__code=community_id, cluster__code=cluster_id)
@@ -110,6 +103,23 @@ def _known_unit(community_id: str, cluster_id: str, unit_id: str) -> bool:
 
 @api("GET")
 @staff_cluster
+@describe(
+    Param(
+        "unitId",
+        UNIT_ID,
+        True,
+        "a registered unit of the cluster, or one that reported",
+        errors=("no param : unitId, datetimeFrom, datetimeTo", "unknown unitId : <value>"),
+    ),
+    *period(required=True),
+    Param(
+        "points",
+        {"type": "integer", "minimum": 1, "maximum": MAX_POINTS},
+        description=f"at most this many buckets ({DEFAULT_POINTS})",
+        errors=(f"invalid points : <value> (expected an integer from 1 to {MAX_POINTS})",),
+    ),
+    answer=json_answer(ref("UnitHistory")),
+)
 def unit_history(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Bucketed averages of one unit's rsoc, PV power and DC-grid power over a required period."""
     unit_id = param(request, "unitId")
@@ -119,7 +129,7 @@ def unit_history(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
     period = query_period(request)
     if isinstance(period, HttpResponse):
         return period
-    points = _points(param(request, "points"))
+    points = int_param(request, "points", DEFAULT_POINTS, MAX_POINTS)
     if isinstance(points, HttpResponse):
         return points
     if not _known_unit(community_id, cluster_id, unit_id):

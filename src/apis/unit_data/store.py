@@ -23,8 +23,10 @@ class UnitRecord:
 
     @property
     def effective_mode(self) -> str | None:
-        mode = (self.data.get("apis") or {}).get("operation_mode") or {}
-        value = mode.get("effective") if isinstance(mode, dict) else None
+        """``apis.operation_mode.effective`` when it is a string (any other shape of the document: None)."""
+        value = self.data.get("apis")
+        for key in ("operation_mode", "effective"):
+            value = value.get(key) if isinstance(value, dict) else None
         return value if isinstance(value, str) else None
 
 
@@ -33,7 +35,8 @@ KEY = ("community_id", "cluster_id", "unit_id", "dataset_id")
 
 
 def store_unit_data(records: Sequence[UnitRecord]) -> int:
-    """Store ``records`` in one transaction; a record already stored (same unit and dataset) is skipped.
+    """Store ``records`` in one transaction (the caller's, when there is one); a record already stored (same
+    unit and dataset) is skipped.
 
     Returns the number of new rows.
     """
@@ -41,7 +44,7 @@ def store_unit_data(records: Sequence[UnitRecord]) -> int:
         (r.community_id, r.cluster_id, r.unit_id, r.dataset_id, r.time, r.effective_mode, r.data)
         for r in records
     ]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         stored = insert_rows(UnitData, COLUMNS, rows, conflict=KEY)
         _remember_units(records)
     return stored
