@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgresql://apis:apis@127.0.0.1:5432/apis
 export APIS_SECRET_KEY ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(40))")
 
-.PHONY: install demo test test-sqlite test-postgres lint format bench postgres chromium clean
+.PHONY: install demo test test-sqlite test-postgres fuzz lint format bench postgres chromium clean
 
 $(BIN)/apis: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ test-sqlite: install
 
 test-postgres: install postgres
 	APIS_DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+# The API fuzzer (tests/fuzz, bounded inside `make test`) with a longer budget on both databases: FUZZ_EXAMPLES
+# new random requests per operation and role on every run; a failure prints the seed, APIS_FUZZ_SEED=<seed>
+# replays it, and failing examples are kept in var/fuzz-examples/ and tried first on the next run.
+FUZZ_EXAMPLES ?= 200
+fuzz: install postgres
+	APIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) APIS_DATABASE_URL= $(BIN)/pytest tests/fuzz
+	APIS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) APIS_DATABASE_URL=$(PG_URL) $(BIN)/pytest tests/fuzz
 
 postgres:
 	@scripts/postgres.sh
