@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,10 @@ APIS = Path(sys.executable).with_name("apis")
 TOKEN = re.compile(r"\bapis_[A-Za-z0-9_-]{20,}")
 
 
-def run_demo(cwd: Path) -> str:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
+def run_demo(cwd: Path, days: int = 3, **variables: str) -> str:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")} | variables
     result = subprocess.run(
-        [str(APIS), "demo", "--no-serve", "--days", "3"],
+        [str(APIS), "demo", "--no-serve", "--days", str(days)],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -106,6 +107,56 @@ def test_summary_names_the_urls_logins_and_database(demo):
         str((cwd / "var" / "demo" / "apis.sqlite3").resolve()),
     ):
         assert text in output
+
+
+def test_the_page_url_and_the_logins_are_printed_first(demo):
+    _, output, _ = demo
+
+    first, logins, *_ = output.splitlines()
+    assert first == "APIS Service Center demo: open http://127.0.0.1:8000/"
+    assert logins.split()[0] == "logins:"
+    assert logins.split(maxsplit=1)[1].split(", ") == [
+        "admin/admin (staff)",
+        "e001/e001",
+        "e002/e002",
+        "e003/e003",
+        "e004/e004",
+        "nonresident/nonresident",
+    ]
+
+
+def test_the_six_monitoring_jobs_are_active_for_the_demo_cluster_and_first_run_after_an_interval(demo):
+    _, _, database = demo
+    types = {
+        "apis_main_alive",
+        "apis_ccc_alive",
+        "grid_master_alive",
+        "apis_main_severe",
+        "apis_ccc_severe",
+        "apis_log_severe",
+    }
+
+    active = database.execute(
+        "SELECT community_id, cluster_id, type FROM monitoring_jobsetting WHERE is_active"
+    ).fetchall()
+    assert sorted(active) == sorted(("oss_community", "oss_cluster", job_type) for job_type in types)
+    # Not due at once: the live cluster reports for one interval (60 s) before the first pass looks for it
+    # (the token is issued a few seconds before, ahead of the history).
+    due = dict(database.execute("SELECT name, next_run FROM monitoring_jobschedule").fetchall())
+    assert set(due) == types
+    issued = database.execute("SELECT MAX(created) FROM ingest_ingesttoken").fetchone()[0]
+    for next_run in due.values():
+        delay = datetime.fromisoformat(next_run) - datetime.fromisoformat(issued)
+        assert timedelta(seconds=60) < delay < timedelta(minutes=5)
+
+
+def test_under_a_url_prefix_the_demo_prints_every_url_with_it(tmp_path):
+    output = run_demo(tmp_path, days=1, APIS_URL_PREFIX="/sc")
+
+    assert output.splitlines()[0] == "APIS Service Center demo: open http://127.0.0.1:8000/sc/"
+    urls = re.findall(r"http://\S+", output)
+    assert len(urls) >= 8
+    assert [url for url in urls if not url.startswith("http://127.0.0.1:8000/sc/")] == []
 
 
 def test_secret_key_is_private_and_kept_while_the_database_is_recreated(demo):

@@ -58,7 +58,7 @@ def test_demo_registry_units_are_reused_not_duplicated(demo_registry):
         "E004",
         "E005",
     ]
-    assert Unit.objects.get(code="E001").users.filter(username="e001").exists()
+    assert Unit.objects.get(code="E001").residencies.filter(user__username="e001").exists()
 
 
 @pytest.mark.django_db

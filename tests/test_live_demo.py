@@ -1,5 +1,6 @@
-"""``apis demo``: the whole system live on one machine (emulator → ccc → server, log collector, jobs), and
-Ctrl-C stops every process cleanly. Run in a subprocess exactly as a user runs it."""
+"""``apis demo``: the whole system live on one machine (emulator → ccc → server, log collector, jobs, the six
+monitoring jobs passing), and Ctrl-C stops every process cleanly. Run in a subprocess exactly as a user runs
+it."""
 
 import json
 import os
@@ -9,12 +10,22 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
 APIS = Path(sys.executable).with_name("apis")
 DEADLINE_SEC = 120
+MONITORING_INTERVAL_SEC = 30  # the demo's first pass comes one interval after it is ready (60 s by default)
+JOB_TYPES = [
+    "apis_main_alive",
+    "apis_ccc_alive",
+    "grid_master_alive",
+    "apis_main_severe",
+    "apis_ccc_severe",
+    "apis_log_severe",
+]
 
 
 def _free_port() -> int:
@@ -48,6 +59,7 @@ def _count(database: Path, sql: str, *params: object) -> int:
 def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
     port = _free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
+    env["APIS_MONITORING_INTERVAL_SEC"] = str(MONITORING_INTERVAL_SEC)
     demo = subprocess.Popen(
         [str(APIS), "demo", "--days", "1", "--bind", f"127.0.0.1:{port}"],
         cwd=tmp_path,
@@ -60,6 +72,12 @@ def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
     database = directory / "apis.sqlite3"
     started_ms = int(time.time() * 1000)
     try:
+        # While preparing it reports progress; once ready, it says first where to go and who to log in as.
+        preparing = [demo.stdout.readline(), demo.stdout.readline()]
+        assert [line.split()[0] for line in preparing] == ["generating", "stored"]
+        assert demo.stdout.readline() == f"APIS Service Center demo: open http://127.0.0.1:{port}/\n"
+        assert demo.stdout.readline().split()[:2] == ["logins:", "admin/admin"]
+        ready = datetime.now(UTC)
         # Reports of the emulated cluster reach the database through the ccc, with the current datasetId.
         _wait_for(
             lambda: (
@@ -87,11 +105,22 @@ def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
                 headers={"X-CSRFToken": http.cookies["csrftoken"]},
             )
             assert login.status_code == 200, login.text
-            latest = http.get(
-                "/api/staff/unitData/latestSet",
-                params={"communityId": "oss_community", "clusterId": "oss_cluster"},
+            cluster = {"communityId": "oss_community", "clusterId": "oss_cluster"}
+            latest = http.get("/api/staff/unitData/latestSet", params=cluster)
+            jobs = http.get("/api/staff/monitoring/job/list", params=cluster).json()
+            # Each monitoring job makes its first pass (which moves its next run on) and finds nothing wrong.
+            due_after_a_pass = ready + timedelta(seconds=MONITORING_INTERVAL_SEC)
+            passed = "SELECT COUNT(*) FROM monitoring_jobschedule WHERE name IN ({}) AND next_run > ?".format(
+                ", ".join("?" * len(JOB_TYPES))
             )
+            _wait_for(
+                lambda: _count(database, passed, *JOB_TYPES, f"{due_after_a_pass:%Y-%m-%d %H:%M:%S.%f}") == 6,
+                "a first pass of the six monitoring jobs",
+            )
+            open_failures = http.get("/api/staff/monitoring/failure/openList", params=cluster).json()
         assert latest.status_code == 200
+        assert jobs == [{"type": job_type, "isActive": True} for job_type in JOB_TYPES]
+        assert open_failures == []
         assert {row["datasetId"] >= started_ms for row in latest.json().values()} == {True}
         config = json.loads((directory / "ccc.json").read_text())
         assert config["unitDataReporting"]["port"] == port

@@ -1,12 +1,16 @@
 """The staff and resident pages in a real browser, against the demo registry and a day of history."""
 
 import re
+from datetime import datetime, timedelta
 
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from apis.community.models import Cluster, Community, Unit
+from apis.downtime.extract import extract_pass
 from apis.monitoring.models import Failure, JobSetting
 from apis.scenario.models import Choice
+from apis.unit_data.store import UnitRecord, store_unit_data
 from apis.web.models import Selection
 
 XSS = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
@@ -160,3 +164,45 @@ def test_pages_fit_a_phone_screen(demo_site, visit_as):
         page.wait_for_load_state("networkidle")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
         visit.screenshot(f"{name}-staff-phone")
+
+
+def test_availability_shows_no_data_for_a_never_reporting_unit_and_the_percentage_of_the_others(
+    site, visit_as
+):
+    now = timezone.now().replace(microsecond=0)
+    start = now - timedelta(hours=2)
+    Unit.objects.update(available_from=start)
+
+    def every_30_s(unit: str, until: datetime, mode: str) -> list[UnitRecord]:
+        times = [start + timedelta(seconds=s) for s in range(0, int((until - start).total_seconds()) + 1, 30)]
+        data = {"apis": {"operation_mode": {"effective": mode}}}
+        return [
+            UnitRecord("oss_community", "oss_cluster", unit, int(t.timestamp() * 1000), t, data)
+            for t in times
+        ]
+
+    store_unit_data(
+        every_30_s("E001", now, "autonomous")
+        + every_30_s("E002", now - timedelta(hours=1), "autonomous")  # silent for the last hour
+        + every_30_s("E004", now, "stop")  # reports, but never autonomous
+    )  # E003 never reports
+    extract_pass(now=now)
+    visit = visit_as("admin")
+    page = visit.open("/staff/availability")
+    rows = page.locator("#unit-availability tbody tr")
+    expect(rows).to_have_count(4)
+
+    def availability_of(unit: str):
+        return rows.filter(has_text=unit).locator("td").nth(3)
+
+    expect(availability_of("E001")).to_have_text("100.00 %")
+    # Down for its last hour, up to the page's now a few seconds later: just under 50 %.
+    expect(availability_of("E002")).to_have_text(re.compile(r"^(49\.\d\d|50\.00) %$"))
+    expect(availability_of("E003")).to_have_text("no data")
+    expect(availability_of("E004")).to_have_text("0.00 %")
+    expect(page.locator("#cluster-availability tbody td").nth(1)).to_have_text("1")
+    expect(page.locator("#cluster-availability tbody td").last).to_have_text(re.compile(r"^37\.\d\d %$"))
+    visit.screenshot("availability-no-data-staff")
+    rows.filter(has_text="E003").get_by_role("button", name="detail…").click()
+    expect(page.locator("#detail")).to_contain_text("(open)")
+    assert visit.dialogs == []

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,9 +24,17 @@ REPORT_PERIOD_MSEC = 5000  # the VISUAL page polls every 5 s; the Java ccc's usu
 APIS = [str(Path(sys.executable).with_name("apis"))]
 
 
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port of 127.0.0.1 that is free now (TCP by default)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @dataclass(frozen=True)
 class LiveDemo:
-    """Where the demo's processes listen and keep their files."""
+    """Where the demo's processes listen and keep their files. The emulator serves apis-web's two ports
+    (``emulator_port``: ``/get/log``; ``budo_port``: ``/deals`` …) and its own fault-injection port."""
 
     directory: Path
     bind: str
@@ -35,25 +43,30 @@ class LiveDemo:
     token: str
     log_port: int
     emulator_port: int
+    budo_port: int = field(default_factory=free_port)
+    control_port: int = field(default_factory=free_port)
 
     @property
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.emulator_port}"
+
+    @property
+    def budo_url(self) -> str:
+        return f"http://127.0.0.1:{self.budo_port}"
+
+    @property
+    def deal_log(self) -> Path:
+        """The emulated nodes' deal-log directories are ``deal_log/<unitId>``."""
+        return self.directory / "dealLog"
 
     def unit_file(self, name: str) -> str:
         """The per-unit file the ccc writes and the emulator re-reads (``{unitId}`` in the path)."""
         return str(self.directory / "units" / "{unitId}" / name)
 
 
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port of 127.0.0.1 that is free now (TCP by default)."""
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def ccc_config(demo: LiveDemo, units: list[str]) -> dict:
-    """The ccc's config.json for the demo cluster (keys of the ccc specification plus ``source``)."""
+    """The ccc's config.json for the demo cluster (keys of the ccc specification plus this ccc's own:
+    ``source`` with apis-web's two URLs and every node's deal-log directory, the spool, the token)."""
     host, _, port = demo.bind.rpartition(":")
     server = {"host": host, "port": int(port), "ssl": False, "requestTimeoutMsec": 5000}
     return {
@@ -65,48 +78,50 @@ def ccc_config(demo: LiveDemo, units: list[str]) -> dict:
         "logUdp": f"127.0.0.1:{demo.log_port}",
         "source": {
             "url": demo.emulator_url,
-            "dealLogDirectory": str(demo.directory / "dealLog"),
+            "budoUrl": demo.budo_url,
+            "dealLogDirectories": [str(demo.deal_log / unit) for unit in units],
             "units": [{"unitId": unit, "account": unit.lower(), "password": unit.lower()} for unit in units],
         },
         "spool": {
             "directory": str(demo.directory / "ccc-spool"),
             "maxFiles": 100_000,
             "backoffMaxMsec": 30_000,
+            "maxServerErrorTries": 5,
         },
         "unitDataReporting": {
             "enabled": True,
             "type": "http_post",
             "periodMsec": REPORT_PERIOD_MSEC,
-            "uri": "/api/ccc/unitData",
+            "uri": f"{settings.URL_PREFIX}/api/ccc/unitData",
             **server,
         },
         "dealReporting": {
             "enabled": True,
             "type": "http_post",
             "periodMsec": REPORT_PERIOD_MSEC,
-            "uri": "/api/ccc/deal",
+            "uri": f"{settings.URL_PREFIX}/api/ccc/deal",
             **server,
         },
         "scenarioAcquisition": {
             "enabled": True,
             "periodMsec": 10_000,
             "useS3": False,
-            "uri": "/api/misc/scenario/currentData",
+            "uri": f"{settings.URL_PREFIX}/api/misc/scenario/currentData",
             "file": demo.unit_file("scenario.json"),
             **server,
         },
         "policyAcquisition": {
             "enabled": True,
             "periodMsec": 60_000,
-            "uri": "/api/misc/policy/currentData",
+            "uri": f"{settings.URL_PREFIX}/api/misc/policy/currentData",
             "file": demo.unit_file("policy.json"),
             **server,
         },
         "deallogAcquisition": {
             "enabled": True,
+            "target": "directory",
             "executionTime": "010000",
             "acquisitionTime": "010000",
-            "target": "directory",
             "directory": str(demo.directory / "deallog-archive"),
         },
         "watchdog": {"enabled": False},
@@ -140,10 +155,14 @@ def commands(demo: LiveDemo, units: list[str], config_path: Path) -> list[tuple[
                 now,
                 "--bind",
                 f"127.0.0.1:{demo.emulator_port}",
+                "--budo-bind",
+                f"127.0.0.1:{demo.budo_port}",
+                "--control-bind",
+                f"127.0.0.1:{demo.control_port}",
                 "--log-udp",
                 f"127.0.0.1:{demo.log_port}",
                 "--deal-log-dir",
-                str(demo.directory / "dealLog"),
+                str(demo.deal_log),
                 "--scenario-file",
                 demo.unit_file("scenario.json"),
                 "--policy-file",

@@ -1,12 +1,16 @@
-"""``apis demo``: a fresh SQLite database under ``./var/demo/`` with the demo registry, an ingest token and
-a synthetic history, then the whole system live (see :mod:`apis.demo.live`) with the web server on
-127.0.0.1:8000."""
+"""``apis demo``: a fresh SQLite database under ``./var/demo/`` with the demo registry, an ingest token, a
+synthetic history and the six monitoring jobs active, then the whole system live (see :mod:`apis.demo.live`)
+with the web server on 127.0.0.1:8000. Once ready it prints the page URL and the logins first (progress while
+preparing goes to stderr), then the other URLs and the token."""
 
 import contextlib
 import os
-import secrets
 import socket
+import sys
+from datetime import timedelta
 from pathlib import Path
+
+from apis.core.secretkey import installation_secret
 
 DEMO_DIR = Path("var") / "demo"
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
@@ -23,12 +27,7 @@ LOGINS = (
 
 def _secret_key(directory: Path) -> str:
     """The demo's secret key, generated on the first run and kept (mode 0600) in ``secret_key``."""
-    path = directory / "secret_key"
-    if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    return installation_secret(directory)
 
 
 def _configure(directory: Path) -> Path:
@@ -54,8 +53,26 @@ def _configure(directory: Path) -> Path:
     return database
 
 
+def _activate_monitoring() -> None:
+    """The six monitoring jobs active for the demo cluster, each first run one interval from now: by then the
+    live cluster has been reporting that long (a pass before would find no log lines and report failures)."""
+    from django.conf import settings
+    from django.utils import timezone
+
+    from apis.monitoring.models import JobSchedule, JobSetting
+
+    now = timezone.now()
+    for job_type in settings.MONITORING_JOB_TYPES:
+        JobSetting.objects.update_or_create(
+            community_id=COMMUNITY, cluster_id=CLUSTER, type=job_type, defaults={"is_active": True}
+        )
+        first_run = now + timedelta(seconds=settings.MONITORING_INTERVALS[job_type])
+        JobSchedule.objects.update_or_create(name=job_type, defaults={"next_run": first_run})
+
+
 def _prepare(days: int) -> str:
-    """Migrate, load ``apis-demo``, issue an ingest token and generate the history; returns the token."""
+    """Migrate, load ``apis-demo``, issue an ingest token, activate the monitoring jobs and generate the
+    history; returns the token. Progress goes to stderr."""
     from django.core.management import call_command
 
     from apis.community.models import Cluster
@@ -66,24 +83,31 @@ def _prepare(days: int) -> str:
     call_command("loaddata", "apis-demo", verbosity=0)
     cluster = Cluster.objects.get(community__code=COMMUNITY, code=CLUSTER)
     _, token = IngestToken.issue(cluster, label="apis demo")
-    print(f"generating {days} day(s) of history for {COMMUNITY}/{CLUSTER} (E001…E004) …", flush=True)
+    print(f"generating {days} day(s) of history for {COMMUNITY}/{CLUSTER} (E001…E004) …", file=sys.stderr)
     summary = generate_history(HistorySpec(end=default_end(), days=days, clusters=1, units=4))
-    print(f"stored {summary.rows} unit-data rows and {summary.deals} deals in {summary.seconds:.1f} s")
+    print(
+        f"stored {summary.rows} unit-data rows and {summary.deals} deals in {summary.seconds:.1f} s",
+        file=sys.stderr,
+    )
+    _activate_monitoring()
     return token
 
 
 def _summary(bind: str, token: str, database: Path) -> str:
-    base = f"http://{bind}"
+    """What the demo prints once ready: the page URL and the logins first, then the rest."""
+    from django.conf import settings
+
+    base = f"http://{bind}{settings.URL_PREFIX}"
     query = f"communityId={COMMUNITY}&clusterId={CLUSTER}"
     return "\n".join(
         [
-            "",
-            "APIS Service Center demo",
+            f"APIS Service Center demo: open {base}/",
+            f"  logins:     {', '.join(LOGINS)}",
             f"  admin:      {base}/admin/",
             f"  outline:    {base}/api/staff/community/outline",
             f"  latestSet:  {base}/api/staff/unitData/latestSet?{query}",
             f"  liveList:   {base}/api/staff/deal/liveList?{query}",
-            f"  logins:     {', '.join(LOGINS)}",
+            f"  monitoring: the six jobs are active for {COMMUNITY}/{CLUSTER}",
             f"  ingest token for {COMMUNITY}/{CLUSTER}:",
             f"    {token}",
             f"  ingest with a header ('Authorization: Bearer {token}'):",
@@ -112,7 +136,6 @@ def run_demo(bind: str = "127.0.0.1:8000", days: int = 7, serve: bool = True, li
     from django.db import connections
 
     connections.close_all()
-    print(f"serving on http://{bind}/", flush=True)
     if live:
         from apis.demo.live import LiveDemo, free_port, run_live
 

@@ -1,4 +1,5 @@
-"""The web pages: ``/`` (login), ``/<role>/<page>``, the selection form and ``/datasets`` (ESS data)."""
+"""The web pages: ``/`` (login), ``/<role>/<page>``, the selection form, ``/datasets`` (ESS data), and the
+original's page URLs ``/static/ui_example/<role>/<page>.html`` sent on to them."""
 
 from django.urls import path
 
@@ -10,4 +11,5 @@ urlpatterns = [
     path("datasets", views.datasets, name="datasets"),
     path("<str:role>/select", views.select, name="select"),
     path("<str:role>/<str:name>", views.page, name="page"),
+    path("static/ui_example/<str:role>/<str:file>", views.original_page, name="original-page"),
 ]

@@ -1,19 +1,23 @@
 """The web pages: HTML shells whose JavaScript calls the JSON API. Staff and resident pages per role, and
-the ESS dataset page (:func:`datasets`) for every logged-in user.
+the ESS dataset page (:func:`datasets`) for every logged-in user. The original's static page URLs redirect
+to the pages that replace them (:func:`original_page`).
 
 Every page knows the user's selection (community/cluster, and for residents the unit), remembered per
 user and role in :class:`Selection`; the selection form posts to :func:`select`. Pages carry a strict
-Content-Security-Policy: scripts, styles and connections only from this server.
+Content-Security-Policy: scripts, styles and connections only from this server. Every URL a page uses comes
+from the server (``{% url %}``, ``{% static %}`` and the ``urls`` of the page's context), so that the pages
+work under ``APIS_URL_PREFIX``.
 """
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from apis.community.outline import resident_outline, staff_outline
+from apis.core.http import bad_request, forbidden
 from apis.web.models import Selection
 
 PAGES = {
@@ -26,9 +30,14 @@ PAGES = {
     },
     "resident": {"visual": "VISUAL", "deal": "DEAL", "scenario": "SCENARIO"},
 }
+# The pages of the original's static UI (``/static/ui_example/<role>/<page>.html``); each has its page here.
+ORIGINAL_PAGES = {
+    "staff": ("visual", "availability", "deal", "monitoring"),
+    "resident": ("visual", "deal", "scenario"),
+}
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -37,10 +46,17 @@ def _secured(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def page_urls() -> dict[str, str]:
+    """The URLs the page scripts build on (under ``APIS_URL_PREFIX``): ``home`` and the ``api`` root."""
+    home = reverse("web:home")
+    return {"home": home, "api": f"{home}api/"}
+
+
 def allowed_roles(user) -> list[str]:
-    """The page roles of a user: ``staff`` for staff users, ``resident`` for users linked to a unit."""
+    """The page roles of a user: ``staff`` for staff users, ``resident`` for users who live or have lived
+    in a unit (a former resident's pages show the unit as it was while they lived there)."""
     roles = ["staff"] if user.is_staff else []
-    if user.units.exists():
+    if user.is_resident:
         roles.append("resident")
     return roles
 
@@ -83,7 +99,8 @@ def home(request: HttpRequest) -> HttpResponse:
         if roles:
             return redirect("web:page", role=roles[0], name="visual")
         return redirect("web:datasets")
-    return _secured(render(request, "web/login.html", {"roles": []}))
+    context = {"roles": [], "page_data": {"page": "login", "urls": page_urls()}}
+    return _secured(render(request, "web/login.html", context))
 
 
 @require_GET
@@ -95,7 +112,7 @@ def page(request: HttpRequest, role: str, name: str) -> HttpResponse:
         return redirect("web:home")
     roles = allowed_roles(request.user)
     if role not in roles:
-        return HttpResponseForbidden(f"{role} required")
+        return forbidden(f"{role} required")
     options = choices(request.user, role)
     chosen = _chosen(request.user, role, options)
     context = {
@@ -110,6 +127,7 @@ def page(request: HttpRequest, role: str, name: str) -> HttpResponse:
             "role": role,
             "page": name,
             "username": request.user.username,
+            "urls": page_urls(),
             "selection": chosen and {k: chosen[k] for k in ("communityId", "clusterId", "unitId", "units")},
         },
     }
@@ -129,7 +147,7 @@ def datasets(request: HttpRequest) -> HttpResponse:
         "name": "datasets",
         "title": "DATASETS",
         "pages": PAGES.get(role, {}),
-        "page_data": {"page": "datasets", "username": request.user.username},
+        "page_data": {"page": "datasets", "username": request.user.username, "urls": page_urls()},
     }
     return _secured(render(request, "web/datasets.html", context))
 
@@ -140,14 +158,14 @@ def select(request: HttpRequest, role: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("web:home")
     if role not in allowed_roles(request.user):
-        return HttpResponseForbidden(f"{role} required")
+        return forbidden(f"{role} required")
     name = request.POST.get("page", "visual")
     if name not in PAGES[role]:
         name = "visual"
     values = {option["value"]: option for option in choices(request.user, role)}
     option = values.get(request.POST.get("selection", ""))
     if option is None:
-        return HttpResponse("bad selection", status=400, content_type="text/plain; charset=utf-8")
+        return bad_request("bad selection")
     Selection.objects.update_or_create(
         user=request.user,
         role=role,
@@ -157,3 +175,13 @@ def select(request: HttpRequest, role: str) -> HttpResponse:
         },
     )
     return redirect(reverse("web:page", kwargs={"role": role, "name": name}))
+
+
+@require_safe
+def original_page(request: HttpRequest, role: str, file: str) -> HttpResponse:
+    """302 from a page of the original's static UI (``/static/ui_example/staff/deal.html``) to the page that
+    replaces it; 404 for any other file, as the original answered (a role's page it never had included)."""
+    name = file.removesuffix(".html")
+    if name == file or name not in ORIGINAL_PAGES.get(role, ()):
+        raise Http404("no such page")
+    return redirect("web:page", role=role, name=name)

@@ -4,15 +4,18 @@
  * Defines the global `client` with the methods of the original client.js. Every method takes the
  * original's parameters, then optional `(onSuccess, onError, onComplete)` callbacks, and returns a
  * Promise of the answer (parsed JSON, or text). URLs are relative to this script's own URL, so the
- * client works under a reverse-proxy prefix. Mutating calls are POSTs carrying a fresh CSRF token.
+ * client works under APIS_URL_PREFIX and behind a proxy that moves the site to a sub-path. Mutating calls
+ * are POSTs carrying a fresh CSRF token.
  */
-(function (root) {
+{% url 'client-js' role=role as own_url %}(function (root) {
   "use strict";
 
   var ROLE = "{{ role|escapejs }}";
   var script = root.document && root.document.currentScript;
-  // <prefix>/api/<role>/client.js → <prefix>/api/ (without currentScript, e.g. loaded late: /api/)
-  var API_BASE = script ? new URL("..", script.src).href : new URL("/api/", root.location.href).href;
+  // <prefix>/api/<role>/client.js → <prefix>/api/; without currentScript (e.g. loaded late) the URL the
+  // server rendered this script at stands in for its own.
+  var SCRIPT_URL = script ? script.src : new URL("{{ own_url|escapejs }}", root.location.href).href;
+  var API_BASE = new URL("..", SCRIPT_URL).href;
 
   function ApiError(response, body) {
     this.name = "ApiError";

@@ -2,9 +2,18 @@
  * Helpers shared by the pages. Data strings are only ever inserted as text nodes (XSS-safe).
  */
 
-/** The page's context rendered by the server (role, page, selection). */
+/** The page's context rendered by the server (role, page, selection, and the installation's `urls`). */
 export const ctx = JSON.parse(document.getElementById("page-data")?.textContent || "{}");
 export const api = globalThis.client;
+
+/**
+ * A URL of the JSON API: `path` below the API root the server rendered (`<APIS_URL_PREFIX>/api/`), with
+ * `params` (an object or URLSearchParams) as its query. Pages never write absolute paths themselves.
+ */
+export function apiUrl(path, params) {
+  const query = params ? new URLSearchParams(params).toString() : "";
+  return `${ctx.urls.api}${path}${query ? `?${query}` : ""}`;
+}
 
 /** The selection as the client's positional parameters (staff: community, cluster; resident: + unit). */
 export function where() {

@@ -4,9 +4,9 @@
  * chart of the numeric fields and a table; download CSV or Parquet (/api/ess/download/...). Values are only
  * ever shown as text.
  */
-import { h, showError, table } from "./common.js";
+import { apiUrl, h, showError, table } from "./common.js";
 
-const BASE = "/api/ess/operating-sites/";
+const BASE = apiUrl("ess/operating-sites/");
 const PREVIEW_ROWS = 500;
 const $ = (id) => document.getElementById(id);
 const form = $("dataset-form");
@@ -120,7 +120,7 @@ function updateLinks() {
     }
     params.set("format", format);
     if (ready) {
-      link.href = `/api/ess/download/operating-sites/${encodeURIComponent(site.value)}/${component.value}/?${params}`;
+      link.href = apiUrl(`ess/download/operating-sites/${encodeURIComponent(site.value)}/${component.value}/`, params);
       link.removeAttribute("aria-disabled");
     } else {
       link.removeAttribute("href");

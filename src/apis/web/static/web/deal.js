@@ -1,6 +1,8 @@
 /**
  * DEAL: the deals of one local day — totals, a by-hour bar chart with the all-time daily average line, a
- * by-unit stacked charge/discharge chart and a sortable table with a detail view per deal.
+ * by-unit stacked charge/discharge chart and a sortable table with a detail view per deal. It opens on the
+ * day the user chose last; without one on today, or on the newest day with deals of the user when today has
+ * none (a former resident).
  */
 import { api, ctx, localDate, localTime, midnight, num, remember, showDetail, showError, table, where } from "./common.js";
 
@@ -92,9 +94,20 @@ async function aggregate() {
   table(document.getElementById("deals"), COLUMNS, deals, { onDetail: (d) => showDetail(`deal ${d.dealId}`, d), pageSize: 50 });
 }
 
-remember(dateInput, "deal.date", localDate(new Date()));
+/**
+ * The day the page opens on when the user has not chosen one: today, or the day of the newest deal the user
+ * may see when that is older (a former resident's last day with deals, a cluster that stopped dealing).
+ */
+async function openingDay() {
+  const today = localDate(new Date());
+  const range = await api.deal.datetimeRange(...where());
+  return range.max && new Date(range.max) < midnight(today) ? localDate(new Date(range.max)) : today;
+}
+
+remember(dateInput, "deal.date", "");
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   aggregate().then(() => showError(null), showError);
 });
-aggregate().catch(showError);
+const opened = dateInput.value ? Promise.resolve() : openingDay().then((day) => { dateInput.value = day; });
+opened.then(aggregate).catch(showError);

@@ -2,7 +2,7 @@
  * UNIT HISTORY (staff): rsoc, PV power and DC-grid power of one unit over a chosen range, downsampled by
  * the server (/api/staff/unitData/history) so that a month loads as a few hundred points.
  */
-import { ctx, h, showError } from "./common.js";
+import { apiUrl, ctx, h, showError } from "./common.js";
 
 const form = document.getElementById("history-form");
 const unit = document.getElementById("history-unit");
@@ -27,7 +27,7 @@ async function load() {
     datetimeTo: new Date(to.value).toISOString(),
     points: points.value || "500",
   });
-  const response = await fetch(`/api/staff/unitData/history?${params}`, { credentials: "same-origin" });
+  const response = await fetch(apiUrl("staff/unitData/history", params), { credentials: "same-origin" });
   const body = await response.text();
   if (!response.ok) throw new Error(body);
   const doc = JSON.parse(body);

@@ -1,6 +1,6 @@
 /** The page shell: the logout button. */
-import { api, showError } from "./common.js";
+import { api, ctx, showError } from "./common.js";
 
 document.getElementById("logout")?.addEventListener("click", () => {
-  api.logout().then(() => location.assign("/"), showError);
+  api.logout().then(() => location.assign(ctx.urls.home), showError);
 });
