@@ -3,9 +3,11 @@ login, admin login, the misc credential endpoints, ``/api/token/``), whatever sp
 and one per client address, resolved through trusted reverse proxies only."""
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apis.core.clientaddr import forwarded_client, parse_networks
 from apis.core.models import ThrottleBucket
@@ -202,3 +204,20 @@ def test_without_trusted_proxies_the_peer_is_always_the_client():
 def test_an_invalid_trusted_proxy_is_a_configuration_error_naming_it(item):
     with pytest.raises(ValueError, match="not an IP address or CIDR range"):
         parse_networks(["10.0.0.1", item])
+
+
+def test_the_retention_job_deletes_ended_throttle_windows_and_keeps_running_ones(limit):
+    """Every new name or address tried adds a counter: once its window has ended it is deleted by
+    ``apis jobs``, so guessing many names cannot grow the table for ever; a running window stays."""
+    from apis.monitoring.scheduler import jobs, run_job
+
+    for number in range(5):
+        api_login(f"nobody-{number}", "wrong")
+    running = set(ThrottleBucket.objects.values_list("key", flat=True))
+    ThrottleBucket.objects.create(key="name:ended", hits=3, window_ends=timezone.now() - timedelta(seconds=1))
+    (retention,) = [job for job in jobs() if job.name == "log_retention"]
+    assert run_job(retention)
+    assert set(ThrottleBucket.objects.values_list("key", flat=True)) == running
+    assert len(running) == 6  # five names and the one address
+    assert api_login("nobody-0", "wrong") == 403  # its window still counts the earlier failure
+    assert ThrottleBucket.objects.get(key__in=running, hits=2)

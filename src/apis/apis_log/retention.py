@@ -7,20 +7,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from apis.apis_log.models import ApisLog
-
-BATCH_ROWS = 10_000
+from apis.core.retention import BATCH_ROWS, delete_in_batches
 
 
 def delete_expired_logs(now: datetime | None = None, batch: int = BATCH_ROWS) -> int:
     """Delete the log records older than the retention period; returns how many were deleted."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.LOG_RETENTION_DAYS)
-    deleted = 0
-    while True:
-        ids = list(
-            ApisLog.objects.filter(datetime__lt=cutoff).order_by().values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            return deleted
-        deleted += ApisLog.objects.filter(pk__in=ids).delete()[0]
-        if len(ids) < batch:
-            return deleted
+    return delete_in_batches(ApisLog.objects.filter(datetime__lt=cutoff), batch)

@@ -25,6 +25,7 @@ from django.utils.crypto import salted_hmac
 
 from apis.core.clientaddr import client_address, parse_address
 from apis.core.models import ThrottleBucket
+from apis.core.retention import delete_in_batches
 
 # A client address may fail this many times more often than one identity (shared NAT, several units).
 ADDRESS_FACTOR = 5
@@ -102,6 +103,13 @@ def record_failure(keys: dict[str, int]) -> None:
     """Count one failure against every key."""
     for key in keys:
         count_event(key, settings.LOGIN_FAILURE_WINDOW_SEC)
+
+
+def delete_ended_windows(now: datetime | None = None) -> int:
+    """Delete the counters whose window has ended (run by ``apis jobs``): each name or address ever tried
+    has one, and an ended window counts nothing, as :func:`count_event` starts a new one anyway; returns how
+    many were deleted."""
+    return delete_in_batches(ThrottleBucket.objects.filter(window_ends__lte=now or timezone.now()))
 
 
 def clear_failures(user) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from apis.core.retention import delete_in_batches
 from apis.core.sql import insert_rows
 from apis.ingest.models import RejectedItem, TokenScope
 from apis.ingest.report import Rejection
@@ -58,7 +59,7 @@ def quarantine(kind: str, scope: TokenScope, rejected: Sequence[Rejection], now:
 
 
 def delete_expired_rejections(now: datetime | None = None) -> int:
-    """Delete the quarantined items older than the retention period (one statement: the table holds at
-    most ``MAX_REJECTED_ITEMS`` rows per report); returns how many were deleted."""
+    """Delete the quarantined items older than the retention period, in bounded batches; returns how many
+    were deleted."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.INGEST_REJECTED_RETENTION_DAYS)
-    return RejectedItem.objects.filter(received__lt=cutoff).delete()[0]
+    return delete_in_batches(RejectedItem.objects.filter(received__lt=cutoff))

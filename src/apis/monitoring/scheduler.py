@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from apis.apis_log.retention import delete_expired_logs
+from apis.core.throttle import delete_ended_windows
 from apis.ingest.quarantine import delete_expired_rejections
 from apis.monitoring.lifecycle import run_check
 from apis.monitoring.models import JobSchedule
@@ -48,8 +49,15 @@ def _downtime(now: datetime) -> object:
 
 
 def _retention(now: datetime) -> object:
-    logs, rejected = delete_expired_logs(now), delete_expired_rejections(now)
-    return f"{logs} log records deleted, {rejected} quarantined ingest items deleted"
+    logs, rejected, windows = (
+        delete_expired_logs(now),
+        delete_expired_rejections(now),
+        delete_ended_windows(now),
+    )
+    return (
+        f"{logs} log records deleted, {rejected} quarantined ingest items deleted, "
+        f"{windows} ended throttle windows deleted"
+    )
 
 
 def jobs() -> list[Job]:
