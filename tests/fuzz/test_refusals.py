@@ -1,5 +1,5 @@
 """Refusals the fuzzer found answered in HTML (Django's own pages), now answered like every other message of
-the API: plain text, or the ESS error JSON under ``/api/ess/`` and ``/api/token/``."""
+the API and the pages: plain text, or the ESS error JSON under ``/api/ess/`` and ``/api/token/``."""
 
 import json
 
@@ -22,6 +22,11 @@ def plain_text(response) -> str:
         ("get", "/api/ccc/t/some-token/unitData", "POST"),
         ("patch", "/api/misc/scenario/currentData", "POST"),
         ("options", "/api/staff/client.js", "GET"),
+        ("post", "/", "GET"),
+        ("put", "/staff/visual", "GET"),
+        ("delete", "/datasets", "GET"),
+        ("get", "/staff/select", "POST"),
+        ("post", "/static/ui_example/staff/visual.html", "GET, HEAD"),
     ],
 )
 def test_a_method_the_endpoint_does_not_take_is_refused_with_a_plain_text_message(

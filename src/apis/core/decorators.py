@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apis.community.models import Cluster, Unit
 from apis.community.residency import Tenure, tenure
 from apis.core import throttle
-from apis.core.http import bad_request, forbidden, text
+from apis.core.http import bad_request, forbidden, method_not_allowed, text
 from apis.core.numbers import ascii_int
 from apis.core.openapi import Access, describe, record
 from apis.core.timeparse import parse_query_datetime
@@ -68,13 +68,6 @@ def overlapping(begin: str, end: str, start: datetime | None, stop: datetime | N
     if stop:
         condition &= Q(**{f"{begin}__lt": stop})
     return condition
-
-
-def method_not_allowed(allowed: list[str]) -> HttpResponse:
-    """405 with the ``Allow`` header, and a plain-text message where the original sent an empty HTML body."""
-    response = text(f"method not allowed (allowed: {', '.join(allowed)})", 405)
-    response["Allow"] = ", ".join(allowed)
-    return response
 
 
 def api(*methods: str, legacy_get: bool = False) -> Callable[[View], View]:

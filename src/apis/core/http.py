@@ -1,11 +1,12 @@
 """Response helpers shared by every API view: JSON as the original encodes it, plain-text messages,
 and JSON arrays streamed row by row so that long histories never sit in memory."""
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import wraps
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from apis.core import jsonlimits
 
@@ -23,6 +24,29 @@ def bad_request(message: str) -> HttpResponse:
 
 def forbidden(message: str) -> HttpResponse:
     return text(message, 403)
+
+
+def method_not_allowed(allowed: list[str]) -> HttpResponse:
+    """405 with the ``Allow`` header, and a plain-text message where the original sent an empty HTML body."""
+    response = text(f"method not allowed (allowed: {', '.join(allowed)})", 405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def only_methods(*methods: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A view that takes ``methods`` only; any other is refused by :func:`method_not_allowed` (Django's
+    ``require_http_methods`` answers an empty 405 instead)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in methods:
+                return method_not_allowed(list(methods))
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def json_response(data: Any, status: int = 200) -> JsonResponse:

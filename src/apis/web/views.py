@@ -14,10 +14,9 @@ import json
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from apis.community.outline import resident_outline, staff_outline
-from apis.core.http import bad_request, forbidden
+from apis.core.http import bad_request, forbidden, only_methods
 from apis.web.models import Selection
 
 PAGES = {
@@ -91,7 +90,7 @@ def _chosen(user, role: str, options: list[dict]) -> dict | None:
     return options[0] if options else None
 
 
-@require_GET
+@only_methods("GET")
 def home(request: HttpRequest) -> HttpResponse:
     """The login page, or once logged in the user's first dashboard (the dataset page without a role)."""
     if request.user.is_authenticated:
@@ -103,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return _secured(render(request, "web/login.html", context))
 
 
-@require_GET
+@only_methods("GET")
 def page(request: HttpRequest, role: str, name: str) -> HttpResponse:
     """One page of a role, for a logged-in user of that role (anonymous users go to the login page)."""
     if role not in PAGES or name not in PAGES[role]:
@@ -134,7 +133,7 @@ def page(request: HttpRequest, role: str, name: str) -> HttpResponse:
     return _secured(render(request, f"web/{name}.html", context))
 
 
-@require_GET
+@only_methods("GET")
 def datasets(request: HttpRequest) -> HttpResponse:
     """The ESS dataset page, for every logged-in user (staff, resident or neither, e.g. a researcher)."""
     if not request.user.is_authenticated:
@@ -152,7 +151,7 @@ def datasets(request: HttpRequest) -> HttpResponse:
     return _secured(render(request, "web/datasets.html", context))
 
 
-@require_POST
+@only_methods("POST")
 def select(request: HttpRequest, role: str) -> HttpResponse:
     """Remember the posted selection (one of the offered choices) and go back to ``page``."""
     if not request.user.is_authenticated:
@@ -177,7 +176,7 @@ def select(request: HttpRequest, role: str) -> HttpResponse:
     return redirect(reverse("web:page", kwargs={"role": role, "name": name}))
 
 
-@require_safe
+@only_methods("GET", "HEAD")
 def original_page(request: HttpRequest, role: str, file: str) -> HttpResponse:
     """302 from a page of the original's static UI (``/static/ui_example/staff/deal.html``) to the page that
     replaces it; 404 for any other file, as the original answered (a role's page it never had included)."""
