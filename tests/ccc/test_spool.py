@@ -63,6 +63,20 @@ def test_a_rejected_report_leaves_the_spool_for_its_rejected_directory(tmp_path)
     assert names(Spool(tmp_path, "unitData", 10, 10**6).pending(0)) == ["000000000001.unitData.json"]
 
 
+@pytest.mark.parametrize(("max_files", "max_bytes"), [(3, 10**6), (100, 9)])
+def test_rejected_reports_are_kept_within_the_spools_bounds_oldest_deleted_first(
+    tmp_path, caplog, max_files, max_bytes
+):
+    spool = Spool(tmp_path, "deal", max_files, max_bytes)
+    with caplog.at_level(logging.WARNING):
+        for number in range(5):
+            spool.reject(spool.put(b"[%d]" % number))
+    kept = sorted(path.name for path in (tmp_path / "rejected").iterdir())
+    assert kept == ["000000000002.deal.json", "000000000003.deal.json", "000000000004.deal.json"]
+    assert spool.rejected == 5 and len(spool) == 0
+    assert "1 oldest rejected deal reports deleted" in caplog.text
+
+
 def test_the_old_single_spool_layout_is_moved_into_the_spools_of_its_kinds(tmp_path):
     for name, body in [
         ("000000000003.unitData.json", b"[3]"),

@@ -4,7 +4,8 @@ a report of one kind the Service Center does not take never holds back the other
 Every report is a file written (fsync, atomic rename, directory fsync) before it is sent, and deleted only
 after the Service Center answered 200. Files are named ``<sequence>.<kind>.json``; the sequence continues
 after a restart. A spool is bounded by ``max_files`` and ``max_bytes``: a report that does not fit is refused,
-and every refusal is logged at SEVERE. Reports the Service Center cannot take are moved to ``rejected/``.
+and every refusal is logged at SEVERE. Reports the Service Center cannot take are moved to ``rejected/``,
+kept for inspection within the same bounds: beyond them the oldest rejected reports are deleted (logged).
 
 ``open_spools`` moves the files of the old single-spool layout (every kind in ``<directory>`` itself) into
 their kind's spool, keeping their sequence and so their order.
@@ -104,11 +105,31 @@ class Spool:
             self.rejected_directory.mkdir(exist_ok=True)
             target = self.rejected_directory / path.name
             os.replace(path, target)
+            self._bound_rejected()
             sync_directory(self.rejected_directory)
             sync_directory(self.directory)
             self._forget(path)
             self.rejected += 1
             return target
+
+    def _bound_rejected(self) -> None:
+        """Delete the oldest rejected reports while ``rejected/`` holds more than the spool's bounds."""
+        kept = report_files(self.rejected_directory, self.kind)
+        sizes = [path.stat().st_size for path in kept]
+        total, deleted = sum(sizes), 0
+        while len(kept) - deleted > self.max_files or total > self.max_bytes:
+            kept[deleted].unlink(missing_ok=True)
+            total -= sizes[deleted]
+            deleted += 1
+        if deleted:
+            log.warning(
+                "%s holds at most %d reports and %d bytes: %d oldest rejected %s reports deleted",
+                self.rejected_directory,
+                self.max_files,
+                self.max_bytes,
+                deleted,
+                self.kind,
+            )
 
     def wake(self) -> None:
         with self.lock:
