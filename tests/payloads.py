@@ -2,6 +2,15 @@
 apis-ccc posts them in ``http_post`` mode."""
 
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
+# The original's six monitoring job types, in the order its job list shows them.
+JOB_TYPES = (
+    "apis_main_alive",
+    "apis_ccc_alive",
+    "grid_master_alive",
+    "apis_main_severe",
+    "apis_ccc_severe",
+    "apis_log_severe",
+)
 
 
 def unit_doc(

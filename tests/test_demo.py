@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.payloads import JOB_TYPES
+
 APIS = Path(sys.executable).with_name("apis")
 TOKEN = re.compile(r"\bapis_[A-Za-z0-9_-]{20,}")
 
@@ -127,14 +129,7 @@ def test_the_page_url_and_the_logins_are_printed_first(demo):
 
 def test_the_six_monitoring_jobs_are_active_for_the_demo_cluster_and_first_run_after_an_interval(demo):
     _, _, database = demo
-    types = {
-        "apis_main_alive",
-        "apis_ccc_alive",
-        "grid_master_alive",
-        "apis_main_severe",
-        "apis_ccc_severe",
-        "apis_log_severe",
-    }
+    types = set(JOB_TYPES)
 
     active = database.execute(
         "SELECT community_id, cluster_id, type FROM monitoring_jobsetting WHERE is_active"

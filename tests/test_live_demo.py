@@ -15,17 +15,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.payloads import JOB_TYPES
+
 APIS = Path(sys.executable).with_name("apis")
 DEADLINE_SEC = 120
 MONITORING_INTERVAL_SEC = 30  # the demo's first pass comes one interval after it is ready (60 s by default)
-JOB_TYPES = [
-    "apis_main_alive",
-    "apis_ccc_alive",
-    "grid_master_alive",
-    "apis_main_severe",
-    "apis_ccc_severe",
-    "apis_log_severe",
-]
 
 
 def _free_port() -> int:

@@ -6,18 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apis.monitoring.models import Failure, JobSetting, Notification
+from tests.payloads import JOB_TYPES
 
 COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 URL = "/api/staff/monitoring/"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
-TYPES = [
-    "apis_main_alive",
-    "apis_ccc_alive",
-    "grid_master_alive",
-    "apis_main_severe",
-    "apis_ccc_severe",
-    "apis_log_severe",
-]
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +113,7 @@ def test_job_list_gives_the_six_types_in_order_inactive_without_a_setting(staff)
     )
     JobSetting.objects.create(community_id=COMMUNITY, cluster_id="other", type="apis_main_alive")
     assert body(get(staff, "job/list")) == [
-        {"type": name, "isActive": name == "grid_master_alive"} for name in TYPES
+        {"type": name, "isActive": name == "grid_master_alive"} for name in JOB_TYPES
     ]
 
 

@@ -52,16 +52,5 @@ class RejectedItemAdmin(TelemetryAdmin):
     )
     list_filter = (CommunityFilter, ClusterFilter, "kind", "reason")
     search_fields = ("field",)
-    fields = (
-        "received",
-        "community_id",
-        "cluster_id",
-        "kind",
-        "index",
-        "field",
-        "reason",
-        "raw_length",
-        "raw",
-        "digest",
-    )
+    fields = (*list_display, "raw", "digest")
     readonly_fields = fields
