@@ -61,6 +61,8 @@ def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # As a shell starts a background job (`apis demo &`): SIGINT ignored. Ctrl-C still stops it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     directory = tmp_path / "var" / "demo"
     database = directory / "apis.sqlite3"
@@ -120,7 +122,12 @@ def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
         assert config["unitDataReporting"]["port"] == port
     finally:
         demo.send_signal(signal.SIGINT)
-        output, _ = demo.communicate(timeout=60)
+        try:
+            output, _ = demo.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            demo.terminate()  # so that a failing run leaves no process behind
+            demo.communicate(timeout=60)
+            raise
     assert demo.returncode == 0, output
     assert "stopped" in output.splitlines()[-1]
     # Nothing is left listening on the web server's port.

@@ -6,6 +6,7 @@ The processes are supervised together: when one stops, or on Ctrl-C / SIGTERM, a
 a kill after ``STOP_GRACE_SEC``), in the reverse order of their start.
 """
 
+import contextlib
 import json
 import signal
 import socket
@@ -173,6 +174,12 @@ def commands(demo: LiveDemo, units: list[str], config_path: Path) -> list[tuple[
     ]
 
 
+def _say(message: str) -> None:
+    """Tell the user; a terminal or pipe that has gone away must not keep the demo's processes running."""
+    with contextlib.suppress(OSError, ValueError):
+        print(message, flush=True)
+
+
 def _stop(processes: list[tuple[str, subprocess.Popen]]) -> None:
     """One after the other, the last started first, so that nobody talks to a process already gone."""
     for name, process in reversed(processes):
@@ -181,7 +188,7 @@ def _stop(processes: list[tuple[str, subprocess.Popen]]) -> None:
         try:
             process.wait(STOP_GRACE_SEC)
         except subprocess.TimeoutExpired:
-            print(f"{name} did not stop within {STOP_GRACE_SEC} s: killed", flush=True)
+            _say(f"{name} did not stop within {STOP_GRACE_SEC} s: killed")
             process.kill()
             process.wait()
 
@@ -199,7 +206,9 @@ def run_live(demo: LiveDemo, units: list[str]) -> int:
         nonlocal interrupted
         interrupted = True
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    # Ctrl-C (SIGINT) and SIGTERM alike; set explicitly, since a shell starts background jobs with SIGINT
+    # ignored and Python then keeps it ignored.
+    previous = {number: signal.signal(number, on_signal) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         for name, command in commands(demo, units, config_path):
             log = (log_directory / f"{name.replace(' ', '-')}.log").open("ab")
@@ -212,14 +221,13 @@ def run_live(demo: LiveDemo, units: list[str]) -> int:
             ended = [(name, p.returncode) for name, p in processes if p.poll() is not None]
             if ended:
                 name, code = ended[0]
-                print(f"{name} stopped with exit code {code} (see {log_directory}); stopping", flush=True)
+                _say(f"{name} stopped with exit code {code} (see {log_directory}); stopping")
                 return 1
             time.sleep(0.5)
         return 0
-    except KeyboardInterrupt:
-        return 0
     finally:
-        print("stopping …", flush=True)
+        _say("stopping …")
         _stop(processes)
-        signal.signal(signal.SIGTERM, previous)
-        print("stopped", flush=True)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        _say("stopped")
