@@ -21,8 +21,7 @@ demo: install
 test: install postgres chromium lint
 	$(BIN)/apis manage check --fail-level WARNING
 	$(BIN)/apis manage makemigrations --check --dry-run
-	$(MAKE) test-sqlite
-	$(MAKE) test-postgres
+	scripts/test-both.sh $(BIN)/pytest $(PG_URL)
 
 test-sqlite: install
 	APIS_DATABASE_URL= $(BIN)/pytest
