@@ -51,7 +51,7 @@ class Access(StrEnum):
     PUBLIC = "public"
     LOGIN = "login"  # any logged-in user (session cookie)
     STAFF = "staff"
-    RESIDENT = "resident"  # a user linked to at least one unit
+    RESIDENT = "resident"  # a user with a residency period in at least one unit
     CREDENTIALS = "credentials"  # form ``username``/``account`` and ``password`` of the unit's resident
     INGEST = "ingest"  # a cluster's ingest token
 
@@ -573,7 +573,8 @@ _ACCESS_TEXT = {
     Access.PUBLIC: "No authentication.",
     Access.LOGIN: "A logged-in user (session cookie).",
     Access.STAFF: "Staff (session cookie).",
-    Access.RESIDENT: "A resident (session cookie); the unit must be one of the user's units.",
+    Access.RESIDENT: "A resident (session cookie) of the unit, now or formerly; the answer holds only what "
+    "the unit recorded within the user's residency periods.",
     Access.CREDENTIALS: "No session: the form fields `username` (or `account`) and `password` of a resident "
     "of the unit; failed checks are throttled.",
     Access.INGEST: "The cluster's ingest token: `Authorization: Bearer <token>` or in the path.",
