@@ -151,6 +151,22 @@ def test_overlapping_periods_of_one_user_are_refused_and_nothing_is_saved(staff)
     assert periods("e001") == [(hour(2), hour(4))]
 
 
+def test_a_period_stored_after_the_page_was_opened_is_checked_too(staff):
+    """Another admin (or ``apis manage residency``) adds a period while this page is open: saving the
+    page's overlapping period is refused, not stored next to it."""
+    form = change_form(staff, unit_url(), "unit_form")
+    live_in("nonresident", (hour(2), hour(4)))
+    user = str(User.objects.get(username="nonresident").pk)
+    set_period(form, int(form[f"{PREFIX}-TOTAL_FORMS"]), hour(3), None, user=user)
+    response = staff.post(unit_url(), form)
+    assert response.status_code == 200
+    assert (
+        "The periods 2020-01-01T02:00:00Z – 2020-01-01T04:00:00Z and 2020-01-01T03:00:00Z – open of "
+        "nonresident in OSS Community &gt; OSS Cluster &gt; E001 overlap." in response.content.decode()
+    )
+    assert periods("nonresident") == [(hour(2), hour(4))]
+
+
 def test_two_new_rows_overlapping_each_other_are_refused(staff):
     form = change_form(staff, unit_url(), "unit_form")
     user = str(User.objects.get(username="nonresident").pk)

@@ -5,7 +5,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from apis.community.models import Cluster, Community, Residency, Unit
-from apis.community.residency import describe_period, first_overlap
+from apis.community.residency import describe_period, first_overlap, lock_units
 
 
 @admin.register(Community)
@@ -24,8 +24,10 @@ class ClusterAdmin(admin.ModelAdmin):
 class ResidencyFormSet(BaseInlineFormSet):
     """The periods of one unit (or one user) as they will be saved must not overlap per user and unit.
 
-    The inline holds every period of its unit (or user), so the check sees the complete set of each pair:
-    periods may be moved past each other, deleted and added in one save."""
+    The check sees the complete set of each pair: the rows of the form (periods may be moved past each
+    other, deleted and added in one save) and the stored periods the form does not hold, written meanwhile
+    by another admin or ``apis manage residency``. It runs under the units' row locks inside the admin's
+    transaction, so two saves of one unit are checked one after the other."""
 
     def clean(self) -> None:
         super().clean()
@@ -36,7 +38,12 @@ class ResidencyFormSet(BaseInlineFormSet):
                 continue  # a row with errors says so itself; an empty extra row saves nothing
             user, unit = data["user"], data["unit"]
             pairs.setdefault((user.pk, unit.pk), (user, unit, []))[2].append((data["start"], data.get("end")))
+        held = [form.instance.pk for form in self.forms if form.instance.pk]
+        lock_units(unit.pk for _, unit, _ in pairs.values())
         for user, unit, periods in pairs.values():
+            if user.pk and unit.pk:
+                stored = Residency.objects.filter(user=user, unit=unit).exclude(pk__in=held)
+                periods.extend(stored.values_list("start", "end"))
             clash = first_overlap(periods)
             if clash:
                 raise ValidationError(

@@ -102,10 +102,18 @@ def first_overlap(periods: Sequence[Period]) -> tuple[Period, Period] | None:
     return None
 
 
+def lock_units(pks: Iterable[int | None]) -> None:
+    """Take the row locks of the units ``pks`` (in key order, so that two lockers cannot deadlock; a new
+    unit's ``None`` is left out) until the transaction ends: concurrent changes of one unit's periods are
+    then checked one after the other (PostgreSQL; SQLite transactions are exclusive anyway)."""
+    keys = sorted({pk for pk in pks if pk is not None})
+    if keys:
+        list(Unit.objects.select_for_update().filter(pk__in=keys).order_by("pk").values_list("pk", flat=True))
+
+
 def _locked_periods(user, unit: Unit) -> list[Residency]:
-    """The user's periods in ``unit``, after taking the unit's row lock (PostgreSQL; SQLite transactions
-    are exclusive), so that concurrent changes of one unit's periods are checked one after the other."""
-    Unit.objects.select_for_update().filter(pk=unit.pk).values_list("pk", flat=True).first()
+    """The user's periods in ``unit``, read under the unit's row lock (:func:`lock_units`)."""
+    lock_units([unit.pk])
     return list(Residency.objects.filter(user=user, unit=unit).order_by("start"))
 
 
