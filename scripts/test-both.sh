@@ -16,9 +16,13 @@ with_sigint() {
         'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
         "$@"
 }
-APIS_DATABASE_URL= with_sigint "$pytest" -p no:cacheprovider "$@" >"$logs/sqlite.log" 2>&1 &
+# A run that hangs is interrupted after TEST_TIMEOUT_SEC (pytest then prints what it has), so that CI shows
+# the logs instead of running into its own time limit silently.
+limit=${TEST_TIMEOUT_SEC:-1500}
+suite() { with_sigint timeout --signal=INT --kill-after=120 "$limit" "$pytest" -p no:cacheprovider "$@"; }
+APIS_DATABASE_URL= suite "$@" >"$logs/sqlite.log" 2>&1 &
 sqlite=$!
-APIS_DATABASE_URL="$postgres_url" with_sigint "$pytest" -p no:cacheprovider "$@" >"$logs/postgresql.log" 2>&1 &
+APIS_DATABASE_URL="$postgres_url" suite "$@" >"$logs/postgresql.log" 2>&1 &
 postgres=$!
 trap 'kill -INT "$sqlite" "$postgres" 2>/dev/null; wait; exit 130' INT TERM
 progress() { grep -o '\[ *[0-9]*%\]' "$logs/$1.log" 2>/dev/null | tail -1 | tr -d '[] '; }

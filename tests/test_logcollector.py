@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from apis.apis_log.collector import Collector, CollectorConfig
 from apis.apis_log.models import ApisLog
@@ -101,7 +101,8 @@ class Running:
     def __init__(self, **options):
         defaults = {"host": "127.0.0.1", "port": 0, "group": None, "community_id": "c1", "cluster_id": "k1"}
         self.collector = Collector(CollectorConfig(**(defaults | options)))
-        self.thread = threading.Thread(target=self._run)
+        # A daemon, so that a test failing before stop() cannot keep pytest from exiting.
+        self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self):
@@ -124,7 +125,15 @@ class Running:
 
 def wait_for(predicate, seconds: float = 15.0):
     deadline = time.monotonic() + seconds
-    while not predicate():
+    while True:
+        try:
+            if predicate():
+                return
+        except OperationalError as error:
+            # The SQLite test database is in memory with a shared cache: while the collector's thread
+            # writes, a read of the same table fails at once ("database table is locked"); try again.
+            if "locked" not in str(error):
+                raise
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
 
