@@ -56,6 +56,14 @@ class Cluster(models.Model):
         return f"{self.community} > {self.name}"
 
 
+class UnitQuerySet(models.QuerySet):
+    def lock(self) -> None:
+        """Take the row locks of these units until the transaction ends, in key order so that two lockers
+        cannot deadlock: changes of one unit (its residency periods, its scenario choice) are then made one
+        after the other (PostgreSQL; SQLite transactions are exclusive anyway)."""
+        list(self.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 class Unit(models.Model):
     """A unit (house) of a cluster; ``code`` is the APIS ``unitId``.
 
@@ -68,6 +76,8 @@ class Unit(models.Model):
     name = models.CharField(max_length=128)
     available_from = models.DateTimeField(null=True, blank=True)
     available_to = models.DateTimeField(null=True, blank=True)
+
+    objects = UnitQuerySet.as_manager()
 
     class Meta:
         ordering = ["cluster__community__code", "cluster__code", "code"]

@@ -103,12 +103,11 @@ def first_overlap(periods: Sequence[Period]) -> tuple[Period, Period] | None:
 
 
 def lock_units(pks: Iterable[int | None]) -> None:
-    """Take the row locks of the units ``pks`` (in key order, so that two lockers cannot deadlock; a new
-    unit's ``None`` is left out) until the transaction ends: concurrent changes of one unit's periods are
-    then checked one after the other (PostgreSQL; SQLite transactions are exclusive anyway)."""
-    keys = sorted({pk for pk in pks if pk is not None})
+    """Lock the units ``pks`` (``UnitQuerySet.lock``; a new unit's ``None`` is left out), so that concurrent
+    changes of one unit's periods are checked one after the other."""
+    keys = {pk for pk in pks if pk is not None}
     if keys:
-        list(Unit.objects.select_for_update().filter(pk__in=keys).order_by("pk").values_list("pk", flat=True))
+        Unit.objects.filter(pk__in=keys).lock()
 
 
 def _locked_periods(user, unit: Unit) -> list[Residency]:

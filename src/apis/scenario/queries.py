@@ -58,16 +58,6 @@ def current(ids: UnitIds, before: datetime | None = None) -> dict | None:
     return None if scenario_id is None else Scenario.objects.filter(pk=scenario_id).values(*FIELDS).first()
 
 
-def _lock_unit(ids: UnitIds) -> None:
-    """Serialise the choices of one unit (a row lock on PostgreSQL; SQLite transactions are exclusive)."""
-    community_id, cluster_id, unit_id = ids
-    list(
-        Unit.objects.select_for_update()
-        .filter(cluster__community__code=community_id, cluster__code=cluster_id, code=unit_id)
-        .values_list("pk", flat=True)
-    )
-
-
 def choose(ids: UnitIds, scenario_id: str) -> bool:
     """Choose ``scenario_id`` (empty: no scenario) for the unit; ``False`` when nothing changed.
 
@@ -77,7 +67,8 @@ def choose(ids: UnitIds, scenario_id: str) -> bool:
         raise BadScenarioId(scenario_id)
     wanted = int(scenario_id) if scenario_id else None
     with transaction.atomic():
-        _lock_unit(ids)
+        community, cluster, unit = ids  # the unit's choices are made one after the other
+        Unit.objects.filter(cluster__community__code=community, cluster__code=cluster, code=unit).lock()
         if wanted == current_scenario_id(ids):
             return False
         if wanted is not None and wanted not in set(available(ids).values_list("pk", flat=True)):
