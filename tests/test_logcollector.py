@@ -278,6 +278,7 @@ def test_the_command_stores_lines_and_reports_counts_when_stopped(tmp_path):
     ("arguments", "message"),
     [
         (["--bind", "nowhere", "--community", "c", "--cluster", "k"], "expected HOST:PORT"),
+        (["--bind", "127.0.0.1:²", "--community", "c", "--cluster", "k"], "expected HOST:PORT"),
         (["--level", "LOUD", "--community", "c", "--cluster", "k"], "unknown log level 'LOUD'"),
         (["--cluster", "k"], "--community"),
     ],

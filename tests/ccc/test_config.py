@@ -305,6 +305,7 @@ def edited(path: str, value: object) -> dict:
         ("spool.maxServerErrorTries", -1, "spool.maxServerErrorTries: must be ≥ 1"),
         ("timeZone", "Mars/Olympus", "timeZone: unknown time zone"),
         ("logUdp", "localhost", "logUdp: expected HOST:PORT"),
+        ("logUdp", "127.0.0.1:８８８８", "logUdp: expected HOST:PORT"),
         ("watchdog", {"enabled": True, "host": "127.0.0.1", "uri": "/restart"}, "watchdog.port: missing"),
     ],
 )

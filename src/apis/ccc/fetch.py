@@ -6,6 +6,7 @@ import re
 import httpx
 
 from apis.core import jsonlimits
+from apis.core.numbers import declares_more_than
 from apis.core.redact import redact
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -19,7 +20,7 @@ class TooLarge(ValueError):
 def read_limited(answer: httpx.Response, limit: int) -> bytes:
     """The body of a streamed ``answer``; ``TooLarge`` as soon as it exceeds ``limit`` bytes."""
     declared = answer.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declares_more_than(declared, limit):
         raise TooLarge(f"answer of {declared} bytes is larger than {limit} bytes")
     chunks, size = [], 0
     for chunk in answer.iter_bytes():

@@ -9,6 +9,8 @@ import logging
 import socket
 from datetime import datetime
 
+from apis.core.numbers import host_port
+
 # Python level → java.util.logging level name, as the Vert.x logger maps them.
 JUL_LEVELS = {logging.CRITICAL: "SEVERE", logging.ERROR: "SEVERE", logging.WARNING: "WARNING"}
 
@@ -65,7 +67,7 @@ class UdpLogHandler(logging.Handler):
 
 def parse_address(text: str) -> tuple[str, int]:
     """``HOST:PORT`` → ``(host, port)``; ``ValueError`` naming the problem."""
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    address = host_port(text)
+    if address is None:
         raise ValueError(f"expected HOST:PORT, got {text!r}")
-    return host, int(port)
+    return address

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apis.ccc.udplog import UdpLogHandler, parse_address
 from apis.core.logsetup import configure_logging
+from apis.core.numbers import host_port
 from apis.emulator.cluster import MODES, Cluster, ClusterConfig
 from apis.emulator.server import budo_emulator_routes, control_routes, emulator_emulator_routes, serve
 
@@ -98,10 +99,10 @@ def run(cluster: Cluster, stop: threading.Event) -> None:
 
 def _address(text: str, option: str) -> tuple[str, int]:
     """``HOST:PORT`` (port 0: any free port) of an option; exits naming the option when it is not one."""
-    host, _, port = text.rpartition(":")
-    if not host or not port.isdigit() or int(port) > 65535:
+    address = host_port(text, lowest=0)
+    if address is None:
         raise SystemExit(f"{option}: expected HOST:PORT, got {text!r}")
-    return host, int(port)
+    return address
 
 
 def main(argv: list[str] | None = None) -> None:

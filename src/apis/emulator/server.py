@@ -20,6 +20,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from apis.core.numbers import ascii_int
 from apis.emulator.cluster import LOCAL_MODES, MODES, Cluster
 
 SETTERS = {"/active": "autonomous", "/quiet": "heteronomous", "/stop": "stop", "/manual": "manual"}
@@ -128,9 +129,9 @@ def make_server(routes: dict[str, Route], host: str = "127.0.0.1", port: int = 0
         protocol_version = "HTTP/1.1"
 
         def _answer(self) -> None:
-            length = self.headers.get("Content-Length", "0")
-            if length.isdigit() and int(length) <= 65536:
-                self.rfile.read(int(length))
+            length = ascii_int(self.headers.get("Content-Length", "0"), 0, 65536)
+            if length is not None:
+                self.rfile.read(length)
             address = urlsplit(self.path)
             route = routes.get(address.path)
             try:

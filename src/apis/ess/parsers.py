@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, parsers
 
 from apis.core import jsonlimits
+from apis.core.numbers import declares_more_than
 
 
 class BoundedJSONParser(parsers.JSONParser):
@@ -33,6 +34,6 @@ class BoundedMultiPartParser(parsers.MultiPartParser):
         request = (parser_context or {}).get("request")
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if limit is not None and declared and declared.isdigit() and int(declared) > limit:
+        if limit is not None and declared and declares_more_than(declared, limit):
             raise RequestDataTooBig("multipart body too large")
         return super().parse(stream, media_type, parser_context)

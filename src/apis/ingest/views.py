@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apis.core.decorators import api
 from apis.core.http import json_response, loads_json_body, text
 from apis.core.jsonlimits import JsonTooDeep
+from apis.core.numbers import declares_more_than
 from apis.core.openapi import Access, Param, array_of, describe, json_answer, ref
 from apis.deal.store import store_deals
 from apis.ingest.models import IngestToken, RejectedItem
@@ -56,11 +57,7 @@ def _read_body(request: HttpRequest) -> bytes | None:
     """The body, or ``None`` when it is larger than ``INGEST_MAX_BODY_BYTES`` (never reads more than one
     byte past the limit)."""
     limit = settings.INGEST_MAX_BODY_BYTES
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
+    if declares_more_than(request.META.get("CONTENT_LENGTH") or "", limit):
         return None
     body = request.read(limit + 1)
     return None if len(body) > limit else body

@@ -7,13 +7,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from apis.apis_log.collector import Collector, CollectorConfig
 from apis.apis_log.parse import level_value
 from apis.apis_log.rows import column_limit
+from apis.core.numbers import host_port
 
 
 def parse_bind(value: str) -> tuple[str, int]:
-    host, _, port = value.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    address = host_port(value)
+    if address is None:
         raise CommandError(f"--bind {value!r}: expected HOST:PORT, e.g. 0.0.0.0:8888")
-    return host, int(port)
+    return address
 
 
 class Command(BaseCommand):
