@@ -35,6 +35,8 @@ from apis.core.redact import redact
 LOGGER = "jp.co.sony.csl.dcoes.apis.tools.ccc"
 log = logging.getLogger(LOGGER)
 
+CLOSE_WAIT_SEC = 10.0
+
 
 class Ccc:
     """The services as threads sharing one stop event; ``start()`` then ``close()``."""
@@ -95,12 +97,19 @@ class Ccc:
             thread.start()
 
     def close(self) -> None:
+        """Stop every service: each finishes what it is doing within one shared ``CLOSE_WAIT_SEC``. A thread
+        still blocked after it (a name lookup or a connection that the system cannot cancel) is left to end
+        with the process; its report stays in the spool and is sent at the next start."""
         self.stop.set()
         for spool in self.spools.values():
             spool.wake()
+        deadline = time.monotonic() + CLOSE_WAIT_SEC
         for thread in self.threads:
             if thread.ident is not None:  # started
-                thread.join(timeout=15)
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        busy = [thread.name for thread in self.threads if thread.is_alive()]
+        if busy:
+            log.warning("stopping without waiting longer for %s", ", ".join(busy))
         self.source.close()
         self.server.close()
 
