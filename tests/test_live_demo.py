@@ -120,6 +120,14 @@ def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
         assert {row["datasetId"] >= started_ms for row in latest.json().values()} == {True}
         config = json.loads((directory / "ccc.json").read_text())
         assert config["unitDataReporting"]["port"] == port
+    except AssertionError:
+        for log in sorted((directory / "logs").glob("*.log")):  # shown by pytest with the failure
+            print(
+                f"===== {log.name} (last 40 lines)",
+                *log.read_text(errors="replace").splitlines()[-40:],
+                sep="\n",
+            )
+        raise
     finally:
         demo.send_signal(signal.SIGINT)
         try:
