@@ -7,7 +7,6 @@ real apis-web serves and the nodes' deal-log directories."""
 import argparse
 import json
 import logging
-import signal
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from apis.ccc.udplog import UdpLogHandler, parse_address
 from apis.ccc.unitdata import UnitDataReporter
 from apis.core.logsetup import RedactFilter, configure_logging
 from apis.core.redact import redact
+from apis.core.shutdown import stop_on_signals
 
 LOGGER = "jp.co.sony.csl.dcoes.apis.tools.ccc"
 log = logging.getLogger(LOGGER)
@@ -215,7 +215,7 @@ def _logging(config: Config) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``apis ccc --config config.json``: runs until SIGTERM/Ctrl-C; exit status 2 on a bad config."""
+    """``apis ccc --config config.json``: runs until SIGTERM or Ctrl-C; exit status 2 on a bad config."""
     parser = argparse.ArgumentParser(prog="apis ccc", description=__doc__)
     parser.add_argument("--config", type=Path, required=True, help="the ccc's config.json")
     args = parser.parse_args(argv)
@@ -224,20 +224,18 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"apis ccc: bad config: {redact(str(exc))}", file=sys.stderr)
         raise SystemExit(2) from None
+    stopped = threading.Event()
+    stop_on_signals(stopped.set)  # before the first thread (the UDP log handler's, the services)
     try:
         _logging(config)
     except ImproperlyConfigured as exc:
         print(f"apis ccc: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     ccc = Ccc(config)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     ccc.announce()
     ccc.start()
     try:
         stopped.wait()
-    except KeyboardInterrupt:
-        pass
     finally:
         ccc.close()
         print(json.dumps(ccc.status()), file=sys.stderr)

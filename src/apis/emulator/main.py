@@ -5,7 +5,6 @@ with fault injection on a control port of its own, until Ctrl-C / SIGTERM."""
 
 import argparse
 import logging
-import signal
 import threading
 import time
 from datetime import datetime
@@ -16,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from apis.ccc.udplog import UdpLogHandler, parse_address
 from apis.core.logsetup import configure_logging
 from apis.core.numbers import host_port
+from apis.core.shutdown import stop_on_signals
 from apis.emulator.cluster import MODES, Cluster, ClusterConfig
 from apis.emulator.server import budo_emulator_routes, control_routes, emulator_emulator_routes, serve
 
@@ -128,17 +128,15 @@ def main(argv: list[str] | None = None) -> None:
     logger.propagate = False
     if args.log_udp:
         logger.addHandler(UdpLogHandler(*parse_address(args.log_udp), program="apis-main"))
+    stop = threading.Event()
+    stop_on_signals(stop.set)  # before the first thread (the servers')
     cluster = Cluster(_config(args))
     servers = []
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         for name, ((host, port), routes) in binds.items():
             servers.append(serve(routes(cluster), host, port))
             print(f"{name} on http://{host}:{servers[-1].server_address[1]}", flush=True)
         run(cluster, stop)
-    except KeyboardInterrupt:
-        pass
     except OSError as exc:
         raise SystemExit(f"apis emulator: cannot listen: {exc.strerror}") from None
     finally:

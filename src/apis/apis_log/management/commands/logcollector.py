@@ -1,13 +1,12 @@
 """``apis logcollector``: receive APIS log lines over UDP (multicast or unicast) and store them."""
 
-import signal
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apis.apis_log.collector import Collector, CollectorConfig
 from apis.apis_log.parse import level_value
 from apis.apis_log.rows import column_limit
 from apis.core.numbers import host_port
+from apis.core.shutdown import stop_on_signals
 
 
 def parse_bind(value: str) -> tuple[str, int]:
@@ -61,8 +60,7 @@ class Command(BaseCommand):
             raise CommandError(
                 f"cannot listen on {options['bind']} ({config.group or 'unicast'}): {exc}"
             ) from None
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: collector.stop())
+        stop_on_signals(collector.stop)  # before run() starts the receiving thread
         host, port = collector.address
         listening = f"{host}:{port}"
         mode = f"group {config.group} on {config.interface}" if config.group else "unicast"
