@@ -281,15 +281,7 @@ class ClusterSimulation:
         )
         final = step >= self.spec.steps - FINAL_STEPS
         roll = rng.random()
-        fate = (
-            "abort_early"
-            if roll < 0.01
-            else "abort"
-            if roll < 0.03
-            else "scram"
-            if roll < 0.035
-            else "normal"
-        )
+        fate = next(name for below, name in FATES if roll < below)
         master = not any(other.master for other in self.deals)
         deal = DealSim(
             doc={

@@ -141,7 +141,7 @@ def run_demo(bind: str = "127.0.0.1:8000", days: int = 7, serve: bool = True, li
 
         demo = LiveDemo(directory, bind, COMMUNITY, CLUSTER, token, free_port(socket.SOCK_DGRAM), free_port())
         return run_live(demo, UNITS)
-    from apis.cli import serve as serve_web
+    from apis.server import serve as serve_web
 
     with contextlib.suppress(KeyboardInterrupt):
         serve_web(bind, workers=2)
