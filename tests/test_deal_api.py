@@ -8,7 +8,6 @@ import pytest
 
 from apis.deal.models import Deal
 from apis.deal.store import store_deals
-from apis.deal.views import live
 from apis.ingest.parse import parse_deals
 from tests.payloads import CLUSTER, COMMUNITY, deal_doc
 
@@ -199,7 +198,7 @@ def test_unknown_format_type_returns_deals_as_stored(staff, three_deals):
 def test_live_means_not_deactivated_and_reported_within_300_seconds(demo_registry, age, deactivated, is_live):
     now = 1_700_000_000
     store(deal_doc("d-1", report_time=now - age, deactivated="2020-01-01T05:00:00Z" if deactivated else None))
-    assert Deal.objects.filter(live(now)).exists() is is_live
+    assert Deal.objects.live(now).exists() is is_live
 
 
 def test_live_list_shows_deals_reported_recently_and_not_deactivated(client_as, demo_registry):

@@ -11,7 +11,8 @@ from django.urls import get_resolver
 from django.urls import path as route
 from openapi_spec_validator import validate
 
-from apis.core.decorators import api, staff_cluster
+from apis.community.access import staff_cluster
+from apis.core.decorators import api
 from apis.core.openapi import describe, json_answer, operations, routes
 
 # The schema does not describe itself nor the page that renders it.

@@ -2,15 +2,15 @@
 
 from django.db import models
 
+from apis.core.models import ClusterRecord, identity_field
 
-class ApisLog(models.Model):
+
+class ApisLog(ClusterRecord):
     """One log record (one UDP datagram). ``community_id``/``cluster_id`` are the collector's own, as
     apis-log stamps them; a datagram that could not be parsed is kept whole in ``message`` as SEVERE."""
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
     program_id = models.CharField(max_length=128, null=True)
-    unit_id = models.CharField(max_length=128, null=True)
+    unit_id = identity_field(null=True)
     thread = models.CharField(max_length=256, null=True)
     datetime = models.DateTimeField()
     loglevel = models.CharField(max_length=16)

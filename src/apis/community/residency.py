@@ -69,6 +69,11 @@ def _started(now: datetime | None = None) -> QuerySet[Residency]:
     return Residency.objects.filter(start__lte=now or timezone.now())
 
 
+def is_resident(user) -> bool:
+    """The user lives or has lived in a unit: a residency period of theirs has started."""
+    return _started().filter(user=user).exists()
+
+
 def resident_units(user) -> QuerySet[Unit]:
     """The units the user lives or has lived in (their periods there have started)."""
     return Unit.objects.filter(pk__in=_started().filter(user=user).values("unit"))

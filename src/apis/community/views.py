@@ -2,9 +2,10 @@
 
 from django.http import HttpRequest, HttpResponse
 
+from apis.community.access import credentials_unit, resident_required
 from apis.community.models import Cluster
 from apis.community.outline import resident_outline, staff_outline
-from apis.core.decorators import api, credentials_unit, resident_required, staff_required
+from apis.core.decorators import api, staff_required
 from apis.core.http import json_response
 from apis.core.openapi import Answer, describe, json_answer, ref
 

@@ -2,24 +2,27 @@
 
 from django.db import models
 
+from apis.core.models import ClusterRecord, identity_field
+from apis.deal.queries import DealQuerySet
 
-class Deal(models.Model):
+
+class Deal(ClusterRecord):
     """The newest report of one deal.
 
     ``data`` is the deal as reported, with every ``*DateTime`` normalised to ISO 8601 UTC (``--`` → null);
     the other columns are copies of the fields the API filters, groups or sorts on.
     """
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
     deal_id = models.CharField(max_length=128)
     create_datetime = models.DateTimeField(null=True)
     deactivate_datetime = models.DateTimeField(null=True)
     report_time = models.BigIntegerField(help_text="epoch seconds of the newest report")
-    discharge_unit_id = models.CharField(max_length=128, null=True)
-    charge_unit_id = models.CharField(max_length=128, null=True)
+    discharge_unit_id = identity_field(null=True)
+    charge_unit_id = identity_field(null=True)
     cumulate_amount_wh = models.FloatField(null=True)
     data = models.JSONField()
+
+    objects = DealQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -3,17 +3,14 @@
 from django.db import models
 from django.db.models import Q
 
-UNIT_KEY = ("community_id", "cluster_id", "unit_id")
+from apis.core.models import UNIT_KEY, UnitRecord
 
 
-class Downtime(models.Model):
+class Downtime(UnitRecord):
     """A period in which a unit was down: not operating autonomously, or silent for at least the tolerance
     (docs/availability.md); ``recovery_datetime`` is null while open. ``down_datetime`` is ``EARLIEST``
     (1900-01-01) for a unit without ``available_from`` that was silent before its first record."""
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=128)
     down_datetime = models.DateTimeField()
     recovery_datetime = models.DateTimeField(null=True, blank=True)
 
@@ -31,10 +28,10 @@ class Downtime(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.community_id}/{self.cluster_id}/{self.unit_id} down {self.down_datetime.isoformat()}"
+        return f"{self.unit_path} down {self.down_datetime.isoformat()}"
 
 
-class DowntimeStatus(models.Model):
+class DowntimeStatus(UnitRecord):
     """Per unit: where the extraction stands on the unit's record timeline (docs/availability.md).
 
     ``first_time`` is null for a status imported from the original (its history is then taken as imported)
@@ -42,9 +39,6 @@ class DowntimeStatus(models.Model):
     registered).
     """
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=128)
     last_time = models.DateTimeField(help_text="time of the newest record processed")
     first_time = models.DateTimeField(null=True, blank=True, help_text="time of the oldest record processed")
     last_down = models.BooleanField(
@@ -59,7 +53,7 @@ class DowntimeStatus(models.Model):
         constraints = [models.UniqueConstraint(fields=list(UNIT_KEY), name="downtimestatus_unique_unit")]
 
     def __str__(self) -> str:
-        return f"{self.community_id}/{self.cluster_id}/{self.unit_id}"
+        return self.unit_path
 
 
 WATERMARK_ID = 1

@@ -3,7 +3,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from apis.core.decorators import PERIOD_PARAMS, api, overlapping, param, query_period, staff_cluster
+from apis.community.access import staff_cluster
+from apis.core.decorators import PERIOD_PARAMS, api, overlapping, param, query_period
 from apis.core.http import bad_request, json_response, streamed_json_array
 from apis.core.openapi import UNIT_ID, Param, array_of, describe, json_answer, period, ref
 from apis.core.timeparse import iso_z
@@ -40,10 +41,7 @@ def _downtime_json(row: tuple) -> dict:
 )
 def downtime_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Downtimes of the cluster (or of ``unitId``) overlapping the period, streamed in time order."""
-    period = query_period(request)
-    if isinstance(period, HttpResponse):
-        return period
-    start, end = period
+    start, end = query_period(request)
     rows = Downtime.objects.filter(community_id=community_id, cluster_id=cluster_id)
     unit_id = param(request, "unitId")
     if unit_id:
@@ -66,8 +64,5 @@ def availability(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
     """Per-unit and cluster availability over ``[datetimeFrom, datetimeTo)`` (both required)."""
     if not all(param(request, name) for name in PERIOD_PARAMS):
         return bad_request("no param : " + ", ".join(PERIOD_PARAMS))
-    period = query_period(request)
-    if isinstance(period, HttpResponse):
-        return period
-    start, end = period
+    start, end = query_period(request)
     return json_response(cluster_availability(community_id, cluster_id, start, end, timezone.now()))

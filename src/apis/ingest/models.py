@@ -9,6 +9,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from apis.community.models import Cluster, Community
+from apis.core.models import identity_field
 
 TOKEN_PREFIX = "apis_"
 
@@ -104,8 +105,8 @@ class RejectedItem(models.Model):
         DEAL = "deal", "deal"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    community_id = models.CharField(max_length=128, help_text="the token's community")
-    cluster_id = models.CharField(max_length=128, help_text="the token's cluster")
+    community_id = identity_field(help_text="the token's community")
+    cluster_id = identity_field(help_text="the token's cluster")
     index = models.PositiveIntegerField(help_text="position of the item in its report")
     field = models.CharField(max_length=200, help_text="path of the invalid value in the item")
     reason = models.CharField(max_length=200)

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 
-from apis.core.decorators import api, int_param, param, staff_cluster
+from apis.community.access import staff_cluster
+from apis.core.decorators import api, int_param, param
 from apis.core.http import bad_request, json_response
 from apis.core.openapi import Param, describe, json_answer, ref
 from apis.ingest.models import RejectedItem
@@ -60,9 +61,6 @@ def rejected_items(request: HttpRequest, community_id: str, cluster_id: str) -> 
     """One page of the cluster's quarantined items, newest first, with the link to the next page."""
     limit = int_param(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     before = int_param(request, "before", None, MAX_ID)
-    for value in (limit, before):
-        if isinstance(value, HttpResponse):
-            return value
     kind = param(request, "kind")
     if kind and kind not in RejectedItem.Kind.values:
         choices = " or ".join(RejectedItem.Kind.values)

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from apis.core.decorators import api, mutating, overlapping, param, query_period, staff_cluster
-from apis.core.http import bad_request, json_response, streamed_json_array, text
+from apis.community.access import staff_cluster
+from apis.core.decorators import api, mutating, overlapping, param, query_period
+from apis.core.errors import InvalidRequest
+from apis.core.http import json_response, streamed_json_array, text
 from apis.core.openapi import Param, array_of, describe, json_answer, period, ref, text_answer
 from apis.monitoring.lifecycle import close_deactivated
 from apis.monitoring.models import Failure, JobSetting
@@ -42,10 +44,7 @@ def failure_open_list(request: HttpRequest, community_id: str, cluster_id: str) 
 @describe(*period(), answer=json_answer(array_of(ref("Failure")), "failures oldest first (streamed)"))
 def failure_list(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Failures overlapping ``[datetimeFrom, datetimeTo)`` (each optional), streamed oldest first."""
-    period = query_period(request)
-    if isinstance(period, HttpResponse):
-        return period
-    start, end = period
+    start, end = query_period(request)
     rows = _failures(community_id, cluster_id)
     rows = rows.filter(overlapping("detected", "closed", start, end))
     return streamed_json_array(rows.values(*FAILURE_FIELDS).iterator(chunk_size=2000))
@@ -74,12 +73,13 @@ JOB_TYPE = Param(
 )
 
 
-def _job_type(request: HttpRequest) -> str | HttpResponse:
+def _job_type(request: HttpRequest) -> str:
+    """The ``type`` parameter: one of the monitoring job types, else :class:`InvalidRequest`."""
     job_type = param(request, "type")
     if not job_type:
-        return bad_request("no param : type")
+        raise InvalidRequest("no param : type")
     if job_type not in settings.MONITORING_JOB_TYPES:
-        return bad_request(f"unknown type : {job_type}")
+        raise InvalidRequest(f"unknown type : {job_type}")
     return job_type
 
 
@@ -89,8 +89,6 @@ def _job_type(request: HttpRequest) -> str | HttpResponse:
 def job_activate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Activate a job type for the cluster."""
     job_type = _job_type(request)
-    if isinstance(job_type, HttpResponse):
-        return job_type
     JobSetting.objects.update_or_create(
         community_id=community_id, cluster_id=cluster_id, type=job_type, defaults={"is_active": True}
     )
@@ -103,8 +101,6 @@ def job_activate(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
 def job_deactivate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Deactivate a job type for the cluster and close its open failures (reason ``job deactivated``)."""
     job_type = _job_type(request)
-    if isinstance(job_type, HttpResponse):
-        return job_type
     JobSetting.objects.filter(community_id=community_id, cluster_id=cluster_id, type=job_type).update(
         is_active=False
     )

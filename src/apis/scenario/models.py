@@ -5,6 +5,8 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from apis.core.models import UnitRecord, identity_field
+
 
 class Scenario(models.Model):
     """A scenario, global or scoped to a community, a cluster or a unit (ids are APIS codes).
@@ -13,9 +15,9 @@ class Scenario(models.Model):
     community and cluster match with no unit, or all three match.
     """
 
-    community_id = models.CharField(max_length=128, null=True, blank=True)
-    cluster_id = models.CharField(max_length=128, null=True, blank=True)
-    unit_id = models.CharField(max_length=128, null=True, blank=True)
+    community_id = identity_field(null=True, blank=True)
+    cluster_id = identity_field(null=True, blank=True)
+    unit_id = identity_field(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
     name = models.CharField(max_length=128)
     description = models.TextField(null=True, blank=True)
@@ -36,12 +38,9 @@ class Scenario(models.Model):
         return self.name
 
 
-class Choice(models.Model):
+class Choice(UnitRecord):
     """One choice of a unit; the newest row is the unit's current scenario (``scenario`` null: none)."""
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=128)
     created = models.DateTimeField(default=timezone.now)
     scenario = models.ForeignKey(Scenario, null=True, blank=True, on_delete=models.SET_NULL)
 
@@ -53,4 +52,4 @@ class Choice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.community_id}/{self.cluster_id}/{self.unit_id}: {self.scenario or '-'}"
+        return f"{self.unit_path}: {self.scenario or '-'}"

@@ -2,8 +2,9 @@
 
 from django.http import HttpRequest, HttpResponse
 
+from apis.community.access import credentials_unit, current_resident_unit, resident_unit
 from apis.community.residency import Tenure
-from apis.core.decorators import api, credentials_unit, current_resident_unit, mutating, param, resident_unit
+from apis.core.decorators import api, mutating, param
 from apis.core.http import bad_request, json_response, text
 from apis.core.openapi import Answer, Param, Where, array_of, describe, json_answer, ref, text_answer
 from apis.scenario import queries

@@ -15,8 +15,9 @@ from django.db.models import Avg, Count, FloatField
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest, HttpResponse
 
+from apis.community.access import staff_cluster
 from apis.community.models import Unit
-from apis.core.decorators import PERIOD_PARAMS, api, int_param, param, query_period, staff_cluster
+from apis.core.decorators import PERIOD_PARAMS, api, int_param, param, query_period
 from apis.core.http import bad_request, json_response
 from apis.core.openapi import UNIT_ID, Param, describe, json_answer, period, ref
 from apis.core.timeparse import iso_z
@@ -126,13 +127,8 @@ def unit_history(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
     required = ("unitId", *PERIOD_PARAMS)
     if not all(param(request, name) for name in required):
         return bad_request("no param : " + ", ".join(required))
-    period = query_period(request)
-    if isinstance(period, HttpResponse):
-        return period
+    start, end = query_period(request)
     points = int_param(request, "points", DEFAULT_POINTS, MAX_POINTS)
-    if isinstance(points, HttpResponse):
-        return points
     if not _known_unit(community_id, cluster_id, unit_id):
         return bad_request(f"unknown unitId : {unit_id}")
-    start, end = period
     return json_response(downsample(community_id, cluster_id, unit_id, start, end, points))

@@ -2,17 +2,16 @@
 
 from django.db import models
 
+from apis.core.models import UnitRecord
 
-class UnitData(models.Model):
+
+class UnitData(UnitRecord):
     """One unit's data of one reporting cycle.
 
     ``data`` is the document as reported, with its ``time`` normalised to ISO 8601 UTC; the other
     columns are copies of the fields the API and the jobs filter, group or sort on.
     """
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=128)
     dataset_id = models.BigIntegerField(help_text="epoch milliseconds of the reporting cycle")
     time = models.DateTimeField(null=True, help_text="the unit's own data time")
     effective_mode = models.CharField(max_length=32, null=True, help_text="apis.operation_mode.effective")
@@ -33,15 +32,12 @@ class UnitData(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.community_id}/{self.cluster_id}/{self.unit_id} #{self.dataset_id}"
+        return f"{self.unit_path} #{self.dataset_id}"
 
 
-class ReportedUnit(models.Model):
+class ReportedUnit(UnitRecord):
     """Every unit that ever reported, with its newest dataset: the small table behind ``unitIdList``."""
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=128)
     last_dataset_id = models.BigIntegerField()
     last_time = models.DateTimeField(null=True)
 
@@ -53,4 +49,4 @@ class ReportedUnit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.community_id}/{self.cluster_id}/{self.unit_id}"
+        return self.unit_path

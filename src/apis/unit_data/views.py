@@ -1,21 +1,17 @@
-"""Unit-data read API (reference §5.3): the units that reported and their newest records.
-
-Every query is an index lookup (``ReportedUnit``, or ``UnitData`` by cluster/unit and ``datasetId``), so
-answers stay fast however long the history is. A resident sees the records whose reporting cycle
-(``datasetId``, epoch milliseconds) lies within their residency periods (``apis.community.residency``).
+"""Unit-data read API (reference §5.3): the units that reported and their newest records (read by
+:mod:`apis.unit_data.queries`). A resident sees the records whose reporting cycle (``datasetId``, epoch
+milliseconds) lies within their residency periods (``apis.community.residency``).
 """
 
-from functools import reduce
-from operator import or_
-
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 
-from apis.community.residency import Tenure, epoch_ms, in_periods
-from apis.core.decorators import api, resident_unit, staff_cluster
+from apis.community.access import resident_unit, staff_cluster
+from apis.community.residency import Tenure
+from apis.core.decorators import api
 from apis.core.http import json_response
 from apis.core.openapi import array_of, describe, json_answer, ref
-from apis.unit_data.models import ReportedUnit, UnitData
+from apis.unit_data.models import ReportedUnit
+from apis.unit_data.queries import cluster_latest_set, resident_latest
 
 
 @api("GET")
@@ -25,25 +21,6 @@ def unit_id_list(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
     """Every unit that ever reported in the cluster, sorted."""
     units = ReportedUnit.objects.filter(community_id=community_id, cluster_id=cluster_id)
     return json_response(list(units.order_by("unit_id").values_list("unit_id", flat=True)))
-
-
-def cluster_latest_set(community_id: str, cluster_id: str) -> dict[str, dict]:
-    """The records of the cluster's newest dataset keyed by unit id, plus, for each unit missing from it,
-    that unit's own newest record (so a silent unit shows as stale instead of vanishing)."""
-    rows = UnitData.objects.filter(community_id=community_id, cluster_id=cluster_id)
-    newest = rows.order_by("-dataset_id").values_list("dataset_id", flat=True).first()
-    if newest is None:
-        return {}
-    latest = dict(rows.filter(dataset_id=newest).values_list("unit_id", "data"))
-    stale = (
-        ReportedUnit.objects.filter(community_id=community_id, cluster_id=cluster_id)
-        .exclude(unit_id__in=latest)
-        .values_list("unit_id", "last_dataset_id")
-    )
-    keys = [Q(unit_id=unit_id, dataset_id=dataset_id) for unit_id, dataset_id in stale]
-    if keys:
-        latest.update(rows.filter(reduce(or_, keys)).values_list("unit_id", "data"))
-    return dict(sorted(latest.items()))
 
 
 @api("GET")
@@ -62,9 +39,5 @@ def resident_latest_set(
 ) -> HttpResponse:
     """``{unitId: record}`` with the unit's own newest record within the resident's periods (unmasked, as
     the original; a former resident gets the last one before moving out), ``{}`` without."""
-    rows = UnitData.objects.filter(community_id=community_id, cluster_id=cluster_id, unit_id=unit_id)
-    for period in reversed(in_periods("dataset_id", tenure.periods, epoch_ms)):
-        data = rows.filter(period).order_by("-dataset_id").values_list("data", flat=True).first()
-        if data is not None:
-            return json_response({unit_id: data})
-    return json_response({})
+    data = resident_latest(community_id, cluster_id, unit_id, tenure)
+    return json_response({} if data is None else {unit_id: data})

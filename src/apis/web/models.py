@@ -3,17 +3,17 @@
 from django.conf import settings
 from django.db import models
 
+from apis.core.models import ClusterRecord, identity_field
 
-class Selection(models.Model):
+
+class Selection(ClusterRecord):
     """A user's remembered selection for the ``staff`` or the ``resident`` pages."""
 
     ROLES = (("staff", "staff"), ("resident", "resident"))
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     role = models.CharField(max_length=16, choices=ROLES)
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
-    unit_id = models.CharField(max_length=128, blank=True, default="")
+    unit_id = identity_field(blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role"], name="web_selection_unique_role")]

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from apis.community.outline import resident_outline, staff_outline
+from apis.community.residency import is_resident
 from apis.core.http import bad_request, forbidden, only_methods
 from apis.web.models import Selection
 
@@ -55,7 +56,7 @@ def allowed_roles(user) -> list[str]:
     """The page roles of a user: ``staff`` for staff users, ``resident`` for users who live or have lived
     in a unit (a former resident's pages show the unit as it was while they lived there)."""
     roles = ["staff"] if user.is_staff else []
-    if user.is_resident:
+    if is_resident(user):
         roles.append("resident")
     return roles
 
