@@ -11,7 +11,8 @@ from apis.community.models import Cluster, Community
 from apis.ingest.models import RejectedItem
 from apis.ingest.quarantine import delete_expired_rejections
 from apis.ingest.staff import MAX_LIMIT
-from apis.monitoring.scheduler import jobs, run_job
+from apis.jobs.registry import registered_jobs as jobs
+from apis.jobs.runner import run_job
 from tests.ingest_support import DEAL_URL, UNIT_URL, issue_token, post
 from tests.payloads import CLUSTER, COMMUNITY, deal_doc, unit_doc
 
@@ -200,7 +201,7 @@ def test_the_retention_job_of_apis_jobs_deletes_expired_quarantined_items(token,
     post(UNIT_URL, [broken_unit(2)], token)
     (retention,) = [job for job in jobs() if job.name == "log_retention"]
 
-    with caplog.at_level("INFO", logger="apis.monitoring.scheduler"):
+    with caplog.at_level("INFO", logger="apis.jobs.runner"):
         assert run_job(retention)
 
     assert RejectedItem.objects.count() == 1

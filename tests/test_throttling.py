@@ -209,7 +209,8 @@ def test_an_invalid_trusted_proxy_is_a_configuration_error_naming_it(item):
 def test_the_retention_job_deletes_ended_throttle_windows_and_keeps_running_ones(limit):
     """Every new name or address tried adds a counter: once its window has ended it is deleted by
     ``apis jobs``, so guessing many names cannot grow the table for ever; a running window stays."""
-    from apis.monitoring.scheduler import jobs, run_job
+    from apis.jobs.registry import registered_jobs as jobs
+    from apis.jobs.runner import run_job
 
     for number in range(5):
         api_login(f"nobody-{number}", "wrong")

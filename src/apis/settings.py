@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "apis.core",
+    "apis.jobs",
     "apis.community",
     "apis.unit_data",
     "apis.deal",

@@ -1,4 +1,7 @@
+"""The admin of the registry (communities, clusters, units) and of users with their residency periods."""
+
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.forms.models import BaseInlineFormSet
@@ -6,6 +9,7 @@ from django.utils import timezone
 
 from apis.community.models import Cluster, Community, Residency, Unit
 from apis.community.residency import describe_period, first_overlap, lock_units
+from apis.core.models import User
 
 
 @admin.register(Community)
@@ -67,7 +71,7 @@ class UnitResidencyInline(ResidencyInline):
 
 
 class UserResidencyInline(ResidencyInline):
-    """The periods of a user, on the user's admin page (``apis.core.admin``)."""
+    """The periods of a user, on the user's admin page (:class:`UserAdmin`)."""
 
     fields = ["unit", "start", "end"]
     autocomplete_fields = ["unit"]
@@ -94,3 +98,18 @@ class UnitAdmin(admin.ModelAdmin):
     @admin.display(description="residents now")
     def residents(self, unit: Unit) -> str:
         return ", ".join(period.user.username for period in unit.current_residencies)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    """Users with their residency periods (an inline); the list shows the units they live in now."""
+
+    inlines = [UserResidencyInline]
+    list_display = ["username", "email", "is_staff", "unit_codes"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(running_periods())
+
+    @admin.display(description="lives in")
+    def unit_codes(self, user: User) -> str:
+        return ", ".join(period.unit.code for period in user.current_residencies)

@@ -1,15 +1,12 @@
-"""The admin of users (with their residency periods) and the admin login, throttled like every other login."""
+"""The admin login, throttled like every other login (the users' admin is ``apis.community.admin``)."""
 
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.debug import sensitive_variables
 
-from apis.community.admin import UserResidencyInline, running_periods
 from apis.core import throttle
-from apis.core.models import User
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
@@ -50,18 +47,3 @@ def login(request: HttpRequest) -> HttpResponse:
         response.status_code = 429
         response["Retry-After"] = str(wait)
     return response
-
-
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    """Users with their residency periods (an inline); the list shows the units they live in now."""
-
-    inlines = [UserResidencyInline]
-    list_display = ["username", "email", "is_staff", "unit_codes"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related(running_periods())
-
-    @admin.display(description="lives in")
-    def unit_codes(self, user: User) -> str:
-        return ", ".join(period.unit.code for period in user.current_residencies)

@@ -856,10 +856,7 @@ def add_plain_views(result: Schema, generator: Any, request: Any, public: bool) 
 
 
 def _throttled(view: Callable) -> bool:
-    """Whether a DRF view can answer 429: it has throttles, or counts failed logins (``/api/token/``)."""
-    from apis.ess.tokens import ThrottledTokenObtainPairView  # the ESS app's view, known only here
-
+    """Whether a DRF view can answer 429: it has throttles, or declares ``counts_failed_logins``
+    (``/api/token/``)."""
     cls = getattr(view, "cls", None)
-    return bool(getattr(cls, "throttle_classes", None)) or (
-        isinstance(cls, type) and issubclass(cls, ThrottledTokenObtainPairView)
-    )
+    return bool(getattr(cls, "throttle_classes", None) or getattr(cls, "counts_failed_logins", False))

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from apis.core.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin, UnitFilter
+from apis.community.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin, UnitFilter
 from apis.deal.models import Deal
 
 

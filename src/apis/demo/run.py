@@ -59,7 +59,8 @@ def _activate_monitoring() -> None:
     from django.conf import settings
     from django.utils import timezone
 
-    from apis.monitoring.models import JobSchedule, JobSetting
+    from apis.jobs.models import JobSchedule
+    from apis.monitoring.models import JobSetting
 
     now = timezone.now()
     for job_type in settings.MONITORING_JOB_TYPES:

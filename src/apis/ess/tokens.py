@@ -28,6 +28,7 @@ class ThrottledTokenObtainPairView(TokenObtainPairView):
     attempt is refused with 429 and ``Retry-After``, in the specification's error shape."""
 
     serializer_class = NormalizedTokenObtainPairSerializer
+    counts_failed_logins = True  # read by the OpenAPI description: this view can answer 429
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         data = request.data

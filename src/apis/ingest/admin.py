@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from apis.core.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin
+from apis.community.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin
 from apis.ingest.models import IngestToken, RejectedItem
 
 

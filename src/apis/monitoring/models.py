@@ -1,11 +1,13 @@
 """Monitoring state (reference §3.1, improved): failures, per-community recipients, per-cluster job
-activation, the notification outbox and the job runner's schedule."""
+activation and the notification outbox."""
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from apis.core.models import ClusterRecord, identity_field
 
 DETECTED, CLOSED = "detected", "closed"
 
@@ -15,10 +17,10 @@ class Failure(models.Model):
     identity (type, community, cluster, program, unit), enforced by a partial unique index."""
 
     type = models.CharField(max_length=128)
-    community_id = models.CharField(max_length=128, null=True)
-    cluster_id = models.CharField(max_length=128, null=True)
+    community_id = identity_field(null=True)
+    cluster_id = identity_field(null=True)
     program_id = models.CharField(max_length=128, null=True)
-    unit_id = models.CharField(max_length=128, null=True)
+    unit_id = identity_field(null=True)
     detected = models.DateTimeField(default=timezone.now)
     closed = models.DateTimeField(null=True, blank=True)
     description = models.TextField(null=True, blank=True)
@@ -68,18 +70,16 @@ def split_addresses(value: str | None) -> list[str]:
 class CommunitySetting(models.Model):
     """Where the failure mails of a community go (one or more comma-separated addresses)."""
 
-    community_id = models.CharField(max_length=128, unique=True)
+    community_id = identity_field(unique=True)
     notify_to = models.CharField(max_length=1000, validators=[validate_address_list])
 
     def __str__(self) -> str:
         return self.community_id
 
 
-class JobSetting(models.Model):
+class JobSetting(ClusterRecord):
     """Activation of one monitoring job type for one cluster; no row means inactive."""
 
-    community_id = models.CharField(max_length=128)
-    cluster_id = models.CharField(max_length=128)
     type = models.CharField(max_length=128)
     is_active = models.BooleanField(default=True)
 
@@ -110,13 +110,3 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failure} {self.event}"
-
-
-class JobSchedule(models.Model):
-    """When a runner job is next due; runners claim a run by moving ``next_run`` forward atomically."""
-
-    name = models.CharField(max_length=64, unique=True)
-    next_run = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.name} @ {self.next_run}"

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apis.core.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin, UnitFilter
+from apis.community.telemetry_admin import ClusterFilter, CommunityFilter, TelemetryAdmin, UnitFilter
 from apis.unit_data.models import UnitData
 
 

@@ -1,11 +1,11 @@
 """``apis jobs [--once]``: the background job runner, as its own process (never inside web workers)."""
 
-import signal
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apis.monitoring.scheduler import run_forever, run_once
+from apis.core.shutdown import stop_on_signals
+from apis.jobs.runner import run_forever, run_once
 
 
 class Command(BaseCommand):
@@ -20,6 +20,5 @@ class Command(BaseCommand):
                 raise CommandError("some jobs failed (see the log)")
             return
         stop = threading.Event()
-        for number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(number, lambda *_: stop.set())
+        stop_on_signals(stop.set)
         run_forever(stop)
