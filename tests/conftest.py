@@ -6,9 +6,10 @@ of E001, ``e002`` a resident of another unit, ``nonresident`` a user without uni
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
-COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
+from tests.helpers import MailServer, free_port, in_thread
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +45,26 @@ def staff(client_as) -> Client:
 @pytest.fixture
 def resident(client_as) -> Client:
     return client_as("e001")
+
+
+@pytest.fixture
+def live_database(transactional_db, tmp_path) -> str:
+    """A database runner processes can share with the test; yields its URL."""
+    settings_dict = connection.settings_dict
+    if connection.vendor != "sqlite":
+        yield "postgresql://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
+        return
+    original = settings_dict["NAME"]
+    settings_dict["NAME"] = str(tmp_path / "runners.sqlite3")
+    try:
+        in_thread(lambda: call_command("migrate", verbosity=0) or True)
+        yield f"sqlite:///{settings_dict['NAME']}"
+    finally:
+        settings_dict["NAME"] = original
+
+
+@pytest.fixture
+def mail_server():
+    server = MailServer(free_port()).start()
+    yield server
+    server.stop()

@@ -18,8 +18,8 @@ from apis.downtime.models import Downtime, DowntimeStatus, Watermark
 from apis.unit_data.models import ReportedUnit, UnitData
 from apis.unit_data.store import store_unit_data
 from tests.downtimes import add, at, hours, record
+from tests.payloads import CLUSTER, COMMUNITY
 
-COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 HOUR = 3600.0
 
 pytestmark = pytest.mark.django_db

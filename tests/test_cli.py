@@ -1,37 +1,27 @@
 """The ``apis`` command: settings from the environment and the production web server."""
 
-import os
-import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from apis.env import env_bool, env_int, env_list
-
-APIS = str(Path(sys.executable).with_name("apis"))
-
-
-def _env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("APIS_")}
-    env.update(APIS_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}", APIS_VAR_DIR=str(tmp_path / "var"))
-    env.update(overrides)
-    return env
+from tests.helpers import APIS, free_port, sqlite_env
 
 
 def test_missing_secret_key_stops_the_command_with_a_clear_message(tmp_path):
-    result = subprocess.run([APIS, "manage", "check"], env=_env(tmp_path), capture_output=True, text=True)
+    result = subprocess.run(
+        [APIS, "manage", "check"], env=sqlite_env(tmp_path), capture_output=True, text=True
+    )
     assert result.returncode != 0
     assert "APIS_SECRET_KEY must be set" in result.stderr
 
 
 def test_debug_mode_runs_without_a_secret_key(tmp_path):
     result = subprocess.run(
-        [APIS, "manage", "check"], env=_env(tmp_path, APIS_DEBUG="1"), capture_output=True, text=True
+        [APIS, "manage", "check"], env=sqlite_env(tmp_path, APIS_DEBUG="1"), capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -52,16 +42,10 @@ def test_typed_settings_helpers_read_the_environment(monkeypatch):
     assert env_int("APIS_X_UNSET", 7) == 7
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_answers_the_api_through_gunicorn(tmp_path):
-    env = _env(tmp_path, APIS_SECRET_KEY="cli-test-key")
+    env = sqlite_env(tmp_path, APIS_SECRET_KEY="cli-test-key")
     subprocess.run([APIS, "manage", "migrate", "-v", "0"], env=env, check=True)
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [APIS, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         env=env,

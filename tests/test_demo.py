@@ -2,30 +2,27 @@
 working ingest token, prepared in a subprocess exactly as a user runs it."""
 
 import hashlib
-import os
 import re
 import sqlite3
 import stat
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import APIS, apis_env
 from tests.payloads import JOB_TYPES
 
-APIS = Path(sys.executable).with_name("apis")
 TOKEN = re.compile(r"\bapis_[A-Za-z0-9_-]{20,}")
 
 
 def run_demo(cwd: Path, days: int = 3, **variables: str) -> str:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")} | variables
     result = subprocess.run(
-        [str(APIS), "demo", "--no-serve", "--days", str(days)],
+        [APIS, "demo", "--no-serve", "--days", str(days)],
         cwd=cwd,
-        env=env,
+        env=apis_env(**variables),
         capture_output=True,
         text=True,
         timeout=300,

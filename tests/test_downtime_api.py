@@ -8,8 +8,8 @@ import pytest
 from apis.downtime.extract import extract_pass
 from apis.downtime.models import Downtime, DowntimeStatus
 from tests.downtimes import T0, add, hours
+from tests.payloads import CLUSTER, COMMUNITY
 
-COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 URL = "/api/staff/downtime/"
 ENDPOINTS = ["unitIdList", "list", "availability"]
 

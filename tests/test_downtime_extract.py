@@ -14,7 +14,7 @@ from apis.downtime.extract import extract_pass
 from apis.downtime.models import Downtime, DowntimeStatus, Watermark
 from apis.unit_data.store import store_unit_data
 from tests.downtimes import SINCE_EVER, T0, at, downtimes, record, report, window
-from tests.threads import in_thread
+from tests.helpers import in_thread
 
 
 @pytest.fixture(autouse=True)

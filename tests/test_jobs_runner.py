@@ -2,27 +2,22 @@
 giving exactly one failure and one mail per transition."""
 
 import logging
-import os
 import signal
 import subprocess
-import sys
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from apis.apis_log.models import ApisLog
 from apis.apis_log.retention import delete_expired_logs
+from apis.jobs.registry import Job
+from apis.jobs.runner import claim, ensure_schedule, run_due
 from apis.monitoring.models import Failure, JobSetting, Notification
-from apis.monitoring.scheduler import Job, claim, ensure_schedule, run_due
-from tests.test_monitoring_jobs import CLUSTER, COMMUNITY, log
-from tests.test_notifications import MailServer, free_port
-from tests.threads import in_thread
+from tests.helpers import APIS, in_thread, log, runner_env
+from tests.payloads import CLUSTER, COMMUNITY
 
-APIS = str(Path(sys.executable).with_name("apis"))
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
@@ -44,7 +39,7 @@ def test_a_failing_job_is_logged_and_the_others_still_run(caplog):
 
     jobs = [Job("broken", 60, broken), Job("fine", 60, ran.append)]
     ensure_schedule(jobs, T0)
-    with caplog.at_level(logging.INFO, logger="apis.monitoring.scheduler"):
+    with caplog.at_level(logging.INFO, logger="apis.jobs.runner"):
         assert run_due(jobs, T0) == ["broken", "fine"]
     assert len(ran) == 1
     failed = [record for record in caplog.records if record.getMessage() == "job broken failed"]
@@ -60,42 +55,6 @@ def test_retention_deletes_only_records_older_than_the_retention_period(settings
     log("apis-main", "E001", "recent", ago=29 * 86400, now=T0)
     assert delete_expired_logs(T0, batch=2) == 5
     assert list(ApisLog.objects.values_list("message", flat=True)) == ["recent"]
-
-
-@pytest.fixture
-def live_database(transactional_db, tmp_path) -> str:
-    """A database runner processes can share with the test; yields its URL."""
-    settings_dict = connection.settings_dict
-    if connection.vendor != "sqlite":
-        yield "postgresql://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
-        return
-    original = settings_dict["NAME"]
-    settings_dict["NAME"] = str(tmp_path / "runners.sqlite3")
-    try:
-        in_thread(lambda: call_command("migrate", verbosity=0) or True)
-        yield f"sqlite:///{settings_dict['NAME']}"
-    finally:
-        settings_dict["NAME"] = original
-
-
-@pytest.fixture
-def mail_server():
-    server = MailServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-def runner_env(database_url: str, mail_port: int, tmp_path: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
-    env.update(
-        APIS_DATABASE_URL=database_url,
-        APIS_SECRET_KEY="k",
-        APIS_VAR_DIR=str(tmp_path),
-        APIS_EMAIL_HOST="127.0.0.1",
-        APIS_EMAIL_PORT=str(mail_port),
-        APIS_NOTIFY_TO="ops@example.org",
-    )
-    return env
 
 
 def broken_cluster() -> bool:

@@ -3,38 +3,26 @@ monitoring jobs passing), and Ctrl-C stops every process cleanly. Run in a subpr
 it."""
 
 import json
-import os
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 
+from tests.helpers import APIS, apis_env, free_port, wait_for
 from tests.payloads import JOB_TYPES
 
-APIS = Path(sys.executable).with_name("apis")
 DEADLINE_SEC = 120
 MONITORING_INTERVAL_SEC = 30  # the demo's first pass comes one interval after it is ready (60 s by default)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SEC
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"not within {DEADLINE_SEC} s: {what}")
+    """``wait_for`` with the demo's deadline, polling its database files every half second."""
+    wait_for(condition, DEADLINE_SEC, what, interval=0.5)
 
 
 def _count(database: Path, sql: str, *params: object) -> int:
@@ -51,13 +39,11 @@ def _count(database: Path, sql: str, *params: object) -> int:
 
 
 def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
-    port = _free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
-    env["APIS_MONITORING_INTERVAL_SEC"] = str(MONITORING_INTERVAL_SEC)
+    port = free_port()
     demo = subprocess.Popen(
-        [str(APIS), "demo", "--days", "1", "--bind", f"127.0.0.1:{port}"],
+        [APIS, "demo", "--days", "1", "--bind", f"127.0.0.1:{port}"],
         cwd=tmp_path,
-        env=env,
+        env=apis_env(APIS_MONITORING_INTERVAL_SEC=str(MONITORING_INTERVAL_SEC)),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -1,27 +1,18 @@
 """``apis logcollector``: real UDP datagrams on loopback, stored in the real database."""
 
-import os
-import re
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
-from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 
-from apis.apis_log.collector import Collector, CollectorConfig
 from apis.apis_log.models import ApisLog
 from apis.apis_log.parse import parse_line
+from tests.helpers import APIS, MAIN_LINE, Running, command_env, free_port, recent, wait_for
 
-MAIN_LINE = (
-    "[[[apis-main:E001]]] [vert.x-eventloop-thread-0] 2020-11-24T12:16:09.437+09:00 INFO "
-    "[jp.co.sony.csl.dcoes.apis.main.controller.DataAcquisition]  uri : /get/unit/E001"
-)
 CCC_LINE = (
     "[[[apis-ccc]]] [vert.x-eventloop-thread-1] 2020-11-24T12:16:10+09:00 INFO "
     "[jp.co.sony.csl.dcoes.apis.tools.ccc.UnitDataReporting]  reporting unit data ..."
@@ -31,14 +22,6 @@ SEVERE_TRACE = (
     "(HARDWARE:LOCAL:ERROR:E002) dcdc failed [a.b.C.m(C.java:10)]"
     "\njava.io.IOException: boom\n\tat a.b.C.m(C.java:10)"
 )
-
-
-def recent(line: str, offset: timedelta = timedelta(0)) -> tuple[str, datetime]:
-    """``line`` dated now (plus ``offset``) in the +09:00 zone, to the millisecond, and that time."""
-    moment = datetime.now(UTC) + offset
-    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    text = moment.astimezone(timezone(timedelta(hours=9))).isoformat(timespec="milliseconds")
-    return re.sub(r"\d{4}-\d\d-\d\dT\S+", text, line, count=1), moment
 
 
 def test_apis_main_line_gives_program_unit_and_message():
@@ -93,49 +76,6 @@ def test_multi_line_message_keeps_the_stack_trace():
 )
 def test_lines_of_no_known_format_are_not_parsed(text):
     assert parse_line(text) is None
-
-
-class Running:
-    """A collector running in a background thread, as ``apis logcollector`` runs it."""
-
-    def __init__(self, **options):
-        defaults = {"host": "127.0.0.1", "port": 0, "group": None, "community_id": "c1", "cluster_id": "k1"}
-        self.collector = Collector(CollectorConfig(**(defaults | options)))
-        # A daemon, so that a test failing before stop() cannot keep pytest from exiting.
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        try:
-            self.stats = self.collector.run()
-        finally:
-            connection.close()
-
-    def send(self, *lines: str, sender: socket.socket | None = None, to: tuple[str, int] | None = None):
-        sock = sender or socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        for line in lines:
-            sock.sendto(line.encode(), to or self.collector.address)
-
-    def stop(self):
-        self.collector.stop()
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive()
-        return self.stats
-
-
-def wait_for(predicate, seconds: float = 15.0):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if predicate():
-                return
-        except OperationalError as error:
-            # The SQLite test database is in memory with a shared cache: while the collector's thread
-            # writes, a read of the same table fails at once ("database table is locked"); try again.
-            if "locked" not in str(error):
-                raise
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -231,26 +171,10 @@ def test_a_full_buffer_drops_and_counts_the_excess_lines():
     assert ApisLog.objects.count() == 5
 
 
-APIS = str(Path(sys.executable).with_name("apis"))
-
-
-def command_env(database_url: str, var_dir: Path) -> dict[str, str]:
-    """The environment of an ``apis`` subprocess on ``database_url``, without the caller's ``APIS_*``."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
-    env.update(APIS_DATABASE_URL=database_url, APIS_SECRET_KEY="k", APIS_VAR_DIR=str(var_dir))
-    return env
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_command_stores_lines_and_reports_counts_when_stopped(tmp_path):
     env = command_env(f"sqlite:///{tmp_path / 'log.sqlite3'}", tmp_path)
     subprocess.run([APIS, "manage", "migrate", "-v", "0"], env=env, check=True)
-    port = free_udp_port()
+    port = free_port(udp=True)
     command = [
         APIS,
         "logcollector",

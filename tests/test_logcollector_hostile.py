@@ -14,10 +14,17 @@ import pytest
 from django.db import connection
 
 from apis.apis_log.models import ApisLog
-from tests.test_jobs_runner import live_database as live_database
-from tests.test_logcollector import APIS, MAIN_LINE, Running, command_env, free_udp_port, recent, wait_for
-from tests.test_logline_fuzz import ADVERSARIAL
-from tests.threads import in_thread
+from tests.helpers import (
+    ADVERSARIAL,
+    APIS,
+    MAIN_LINE,
+    Running,
+    command_env,
+    free_port,
+    in_thread,
+    recent,
+    wait_for,
+)
 
 TABLE = ApisLog._meta.db_table
 
@@ -162,7 +169,7 @@ def hostile_datagrams() -> list[bytes]:
 
 
 def test_hostile_datagrams_cannot_stop_wedge_or_delay_the_collector_process(live_database, tmp_path):
-    port = free_udp_port()
+    port = free_port(udp=True)
     command = [APIS, "logcollector", "--unicast", "--bind", f"127.0.0.1:{port}", "--community", "c"]
     env = command_env(live_database, tmp_path)
     process = subprocess.Popen([*command, "--cluster", "k"], env=env, stdout=subprocess.PIPE, text=True)

@@ -4,7 +4,6 @@ configuration usable by the programs without Django."""
 
 import json
 import logging
-import os
 import secrets
 import subprocess
 import sys
@@ -18,21 +17,12 @@ import pytest
 
 from apis.core.logsetup import RedactFilter, SharedRotatingFileHandler, log_file, logging_config
 from apis.core.redact import mask_token
-from tests.test_notifications import MailServer, free_port
-
-APIS = str(Path(sys.executable).with_name("apis"))
+from tests.helpers import APIS, MailServer, free_port, sqlite_env
 
 
 def apis_env(tmp_path: Path, **variables: str) -> dict[str, str]:
-    # the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is left out too (check --deploy reports it)
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("APIS_", "DJANGO_"))}
-    env.update(
-        APIS_DATABASE_URL=f"sqlite:///{tmp_path / 'apis.sqlite3'}",
-        APIS_VAR_DIR=str(tmp_path / "var"),
-        APIS_SECRET_KEY="logging-test-key-" + "x" * 40,
-    )
-    env.update(variables)
-    return env
+    """``sqlite_env`` in ``tmp_path`` with a secret key of its own (``variables`` may replace it)."""
+    return sqlite_env(tmp_path, **({"APIS_SECRET_KEY": "logging-test-key-" + "x" * 40} | variables))
 
 
 def apis(env: dict[str, str], *args: str) -> str:

@@ -14,6 +14,7 @@ from apis.apis_log.collector import Collector, CollectorConfig
 from apis.apis_log.models import ApisLog
 from apis.apis_log.parse import HEADER_LIMIT, LEVELS, LogLine, parse_line
 from apis.apis_log.rows import COLUMNS
+from tests.helpers import ADVERSARIAL
 
 # ---- the oracle: the grammar as it was, a backtracking regular expression per format -----------------
 
@@ -162,30 +163,6 @@ def test_lines_assembled_from_grammar_pieces_parse_as_the_regular_expressions_pa
 
 
 # ---- linear time ------------------------------------------------------------------------------------
-
-SIZE = 65_000  # 64 KB: about the largest UDP payload over IPv4 (65,507 bytes)
-
-
-PREFIXES = ("", "[", "[[", "[[[", "[[[a", "[[[a:")
-
-
-def _bomb(piece: str, prefix: str = "") -> str:
-    return prefix + piece * ((SIZE - len(prefix)) // len(piece))
-
-
-_BOMB = "]]] [] a b ["
-ADVERSARIAL = {
-    **{f"{prefix or 'no prefix'} then ']]] [] a b [' repeated": _bomb(_BOMB, prefix) for prefix in PREFIXES},
-    "'[[[' repeated": _bomb("[[["),
-    "'[' then spaces": "[" + " " * (SIZE - 1),
-    "'[[[a:' then ']] [' repeated": _bomb("]] [", "[[[a:"),
-    "'[' then '] ' repeated": _bomb("] ", "["),
-    "'[' then '] a b [' repeated": _bomb("] a b [", "["),
-    "'[' then a thread end and a tail without logger end, repeated": _bomb(
-        "] 2020-01-01T00:00:00Z INFO [", "["
-    ),
-    "a tail then ']  ' repeated": _bomb("]  ", "[t] x y ["),
-}
 
 
 @pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from apis.monitoring.models import Failure, JobSetting, Notification
-from tests.payloads import JOB_TYPES
+from tests.payloads import CLUSTER, COMMUNITY, JOB_TYPES
 
-COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
 URL = "/api/staff/monitoring/"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -16,11 +16,8 @@ from hypothesis import strategies as st
 from apis.community.models import Cluster, Unit
 from apis.monitoring.checks import ccc_noise, strip_stack_element
 from apis.monitoring.models import Failure
-from tests.test_jobs_runner import APIS, runner_env
-from tests.test_jobs_runner import live_database as live_database
-from tests.test_jobs_runner import mail_server as mail_server
-from tests.test_monitoring_jobs import BLOCKED_LOGGER, CLUSTER, COMMUNITY, UNITS, activate, blocked, log
-from tests.threads import in_thread
+from tests.helpers import APIS, BLOCKED_LOGGER, UNITS, activate, blocked, in_thread, log, runner_env
+from tests.payloads import CLUSTER, COMMUNITY
 
 # The original's expressions (reference §7.3), kept here as the oracle.
 CCC_IGNORED = re.compile(r"(NO_HANDLERS|TIMEOUT).* apis.GridMaster.data.all")

@@ -11,11 +11,9 @@ from apis.community.models import Cluster, Unit
 from apis.monitoring.checks import severe_line
 from apis.monitoring.lifecycle import run_check
 from apis.monitoring.models import Failure, JobSetting, Notification
+from tests.helpers import BLOCKED_LOGGER, NOW, UNITS, activate, blocked, log
+from tests.payloads import CLUSTER, COMMUNITY
 
-COMMUNITY, CLUSTER = "oss_community", "oss_cluster"
-UNITS = ("E001", "E002", "E003", "E004")
-NOW = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
-BLOCKED_LOGGER = "io.vertx.core.impl.BlockedThreadChecker"
 NOT_RUNNING = "The program may not be running."
 
 pytestmark = pytest.mark.django_db
@@ -29,36 +27,6 @@ def monitoring_settings(settings):
     settings.LOG_CLOCK_SKEW_SEC = 120
 
 
-def log(
-    program: str | None,
-    unit: str | None,
-    message: str,
-    level: str = "INFO",
-    logger: str = "jp.co.sony.csl.dcoes.apis.Some",
-    ago: float = 10,
-    cluster: str = CLUSTER,
-    now: datetime = NOW,
-) -> None:
-    """Store one log record ``ago`` seconds before ``now``, as the collector would."""
-    ApisLog.objects.create(
-        community_id=COMMUNITY,
-        cluster_id=cluster,
-        program_id=program,
-        unit_id=unit,
-        thread="vert.x-eventloop-thread-0",
-        datetime=now - timedelta(seconds=ago),
-        loglevel=level,
-        loggername=logger,
-        message=message,
-        address="127.0.0.1:40000",
-    )
-
-
-def activate(*types: str, cluster: str = CLUSTER) -> None:
-    for job_type in types:
-        JobSetting.objects.create(community_id=COMMUNITY, cluster_id=cluster, type=job_type)
-
-
 def all_alive(units=UNITS, now: datetime = NOW) -> None:
     """Every program healthy: uri lines per unit, ccc reporting, a grid master answering."""
     for unit in units:
@@ -70,12 +38,6 @@ def all_alive(units=UNITS, now: datetime = NOW) -> None:
 def open_failures(job_type: str) -> list[tuple[str | None, str | None, str | None]]:
     rows = Failure.objects.filter(type=job_type, closed__isnull=True).order_by("unit_id")
     return [(f.program_id, f.unit_id, f.description) for f in rows]
-
-
-def blocked(ms: int | str) -> str:
-    return (
-        f"Thread Thread[vert.x-eventloop-thread-0,5,main] has been blocked for {ms} ms, time limit is 2000 ms"
-    )
 
 
 def test_apis_main_alive_needs_an_exact_uri_line_from_each_unit(demo_registry):

@@ -1,56 +1,18 @@
 """Failure e-mails (reference §7.5) received by a real SMTP server on 127.0.0.1, and their retry."""
 
-import socket
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import Message
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from apis.monitoring.lifecycle import close_failure, open_failure
 from apis.monitoring.models import CommunitySetting, Failure, Notification
 from apis.monitoring.notify import deliver_due
+from tests.helpers import MailServer, free_port
 
 NOW = datetime(2026, 3, 1, 3, 0, 5, 250000, tzinfo=UTC)
 KEY = ("oss_community", "oss_cluster", "apis-main", "E001")
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class MailServer:
-    """An aiosmtpd server on 127.0.0.1 keeping what it receives: (from, recipients, message)."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.received: list[tuple[str, list[str], Message]] = []
-        self._controller = Controller(self, hostname="127.0.0.1", port=port)
-
-    async def handle_DATA(self, server, session, envelope) -> str:
-        self.received.append(
-            (
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                message_from_bytes(envelope.content, policy=policy.default),
-            )
-        )
-        return "250 OK"
-
-    def start(self) -> "MailServer":
-        self._controller.start()
-        return self
-
-    def stop(self) -> None:
-        self._controller.stop()
-
-    def subjects(self) -> list[str]:
-        return [str(message["Subject"]) for _, _, message in self.received]
 
 
 @pytest.fixture

@@ -2,20 +2,17 @@
 real process on a freshly migrated database."""
 
 import io
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apis.community.models import Residency
+from tests.helpers import APIS, sqlite_env
 from tests.residency import UNIT, hour, live_in
 
-APIS = str(Path(sys.executable).with_name("apis"))
 E001 = ("oss_community", "oss_cluster", "E001")
 
 
@@ -179,11 +176,8 @@ def test_end_at_or_before_the_start_is_refused(demo_registry, at):
 
 
 def test_the_command_runs_in_its_own_process_on_a_migrated_database(tmp_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith("APIS_")}
-    env.update(
-        APIS_DATABASE_URL=f"sqlite:///{tmp_path / 'residency.sqlite3'}",
-        APIS_VAR_DIR=str(tmp_path / "var"),
-        APIS_SECRET_KEY="residency-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+    env = sqlite_env(
+        tmp_path, APIS_SECRET_KEY="residency-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
     )
 
     def apis(*args: str) -> subprocess.CompletedProcess:

@@ -2,19 +2,16 @@
 is missing without it; a development secret of its own per installation; HTTPS behind trusted proxies only;
 no page may be framed."""
 
-import os
 import secrets
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
 from apis.core.clientaddr import parse_networks
-
-APIS = str(Path(sys.executable).with_name("apis"))
+from tests.helpers import APIS, sqlite_env
 
 # The production environment of the README (a TLS-terminating proxy at 10.0.0.5 in front of gunicorn).
 PRODUCTION = {
@@ -29,18 +26,10 @@ PRODUCTION = {
 }
 
 
-def apis_env(tmp_path: Path, **variables: str) -> dict[str, str]:
-    # the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE is left out too (check --deploy reports it)
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("APIS_", "DJANGO_"))}
-    env.update(APIS_DATABASE_URL=f"sqlite:///{tmp_path / 'apis.sqlite3'}", APIS_VAR_DIR=str(tmp_path / "var"))
-    env.update(variables)
-    return env
-
-
 def check_deploy(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [APIS, "manage", "check", "--deploy", "--fail-level", "WARNING"],
-        env=apis_env(tmp_path, **variables),
+        env=sqlite_env(tmp_path, **variables),
         capture_output=True,
         text=True,
         timeout=120,
@@ -80,7 +69,7 @@ SHOW_SECRET = "from django.conf import settings; print(settings.SECRET_KEY)"
 def debug_secret(tmp_path: Path, var_dir: Path) -> str:
     result = subprocess.run(
         [APIS, "manage", "shell", "-v", "0", "-c", SHOW_SECRET],
-        env=apis_env(tmp_path, APIS_DEBUG="1", APIS_VAR_DIR=str(var_dir)),
+        env=sqlite_env(tmp_path, APIS_DEBUG="1", APIS_VAR_DIR=str(var_dir)),
         capture_output=True,
         text=True,
         timeout=120,
@@ -120,7 +109,7 @@ for token in (str(genuine), forged):
 
 
 def test_a_jwt_signed_with_the_old_guessable_debug_key_is_refused(tmp_path):
-    env = apis_env(tmp_path, APIS_DEBUG="1")
+    env = sqlite_env(tmp_path, APIS_DEBUG="1")
     subprocess.run([APIS, "manage", "migrate", "-v", "0"], env=env, check=True, timeout=300)
     result = subprocess.run(
         [APIS, "manage", "shell", "-v", "0", "-c", FORGERY],
@@ -173,7 +162,7 @@ def test_plain_http_and_https_claimed_by_others_are_redirected(https_behind_prox
 def test_an_invalid_trusted_proxy_stops_the_program_naming_it(tmp_path):
     result = subprocess.run(
         [APIS, "manage", "check"],
-        env=apis_env(tmp_path, APIS_SECRET_KEY="k" * 50, APIS_TRUSTED_PROXIES="10.0.0.5,proxy.example.org"),
+        env=sqlite_env(tmp_path, APIS_SECRET_KEY="k" * 50, APIS_TRUSTED_PROXIES="10.0.0.5,proxy.example.org"),
         capture_output=True,
         text=True,
         timeout=120,

@@ -24,7 +24,7 @@ from django.urls.exceptions import Resolver404
 import apis.urls
 from apis.ess.generate import Spec, generate
 from apis.web.prefix import url_prefix
-from tests.ess.conftest import START, configured, site_databases
+from tests.helpers import APIS, START, configured, site_databases
 
 PREFIX = "/sc"
 HANDLERS = ("handler400", "handler403", "handler404", "handler500")
@@ -108,7 +108,6 @@ def test_an_invalid_prefix_is_refused_with_the_reason(value, reason):
         url_prefix(value)
 
 
-APIS = os.path.join(os.path.dirname(sys.executable), "apis")
 SHOW_SETTINGS = (
     "import json, django; django.setup();"
     "from django.conf import settings; from django.urls import reverse;"

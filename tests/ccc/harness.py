@@ -1,40 +1,19 @@
 """Real parts on loopback for the ccc tests: the Service Center (``apis serve`` on a file SQLite database,
 or a PostgreSQL database of its own when the tests run on PostgreSQL), the emulator and the ccc as
-subprocesses, and helpers that poll for a condition until a deadline."""
+subprocesses."""
 
 import contextlib
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 
-APIS = str(Path(sys.executable).with_name("apis"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], object], seconds: float, what: str) -> object:
-    """Poll ``condition`` every 0.1 s until it returns something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"not within {seconds} s: {what}")
+from tests.helpers import APIS, free_port, wait_for
 
 
 def stop_process(process: subprocess.Popen) -> None:

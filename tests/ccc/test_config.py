@@ -12,7 +12,7 @@ import pytest
 
 from apis.ccc.config import ConfigError, load_config, parse_config
 from apis.ccc.main import main
-from tests.ccc.harness import APIS
+from tests.helpers import APIS
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "ccc-config.example.json"
 TOKEN = "apis_0123456789abcdefghijklmnopqrstuvwxyz"

@@ -15,24 +15,14 @@ from apis.apis_log.parse import parse_line
 from tests.ccc.harness import (
     Ccc,
     Emulator,
-    ServiceCenter,
     ccc_config,
-    free_port,
     spooled_datasets,
-    wait_for,
     waiting,
 )
+from tests.helpers import free_port, wait_for
 
 OUTAGE_SECONDS = 8
 UNITS = 4
-
-
-@pytest.fixture
-def server(tmp_path):
-    center = ServiceCenter(tmp_path)
-    center.start()
-    yield center
-    center.stop()
 
 
 @pytest.fixture

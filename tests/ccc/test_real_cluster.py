@@ -8,17 +8,10 @@ import json
 import pytest
 
 from tests.ccc.apis_web_double import ApisWebDouble, activated, cumulating, finished, unit, write_deal_log
-from tests.ccc.harness import Ccc, ServiceCenter, wait_for
+from tests.ccc.harness import Ccc, ServiceCenter
+from tests.helpers import wait_for
 
 APIS_WEB_PATHS = {"/get/log", "/deals", "/unitIds", "/getStatus"}
-
-
-@pytest.fixture
-def server(tmp_path):
-    center = ServiceCenter(tmp_path)
-    center.start()
-    yield center
-    center.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from apis.ccc.config import Endpoint
 from apis.ccc.sender import Sender
 from apis.ccc.spool import Spool
-from tests.ccc.harness import free_port, wait_for
+from tests.helpers import free_port, wait_for
 
 TOKEN = "apis_0123456789abcdefghijklmnopqrstuvwxyz"
 

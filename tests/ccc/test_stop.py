@@ -8,7 +8,8 @@ import time
 from types import SimpleNamespace
 
 from apis.ccc.main import CLOSE_WAIT_SEC
-from tests.ccc.harness import APIS, ccc_config, wait_for
+from tests.ccc.harness import ccc_config
+from tests.helpers import APIS, wait_for
 
 HOUR_MSEC = 3_600_000
 

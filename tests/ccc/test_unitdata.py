@@ -12,7 +12,7 @@ import pytest
 from apis.ccc.spool import Spool
 from apis.ccc.unitdata import UnitDataReporter
 from tests.ccc.apis_web_double import ApisWebDouble, unit
-from tests.ccc.harness import free_port
+from tests.helpers import free_port
 
 
 @pytest.fixture

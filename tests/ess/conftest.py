@@ -1,12 +1,8 @@
-"""Site databases for the ESS tests: site 1 (basic columns) and site 2 (extended), in SQLite or PostgreSQL."""
+"""Site databases for the ESS tests: site 1 (basic columns) and site 2 (extended), on the suite's engine:
+SQLite files in the SQLite run, PostgreSQL databases on the suite's server in the PostgreSQL run."""
 
-import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -14,37 +10,7 @@ from django.test import Client
 
 from apis.ess.generate import Spec, generate
 from apis.ess.sites import clear_schema_cache, discard, sites
-
-PG_SERVER = os.environ.get("APIS_ESS_TEST_PG", "postgresql://apis:apis@127.0.0.1:5432/")
-SEOUL = ZoneInfo("Asia/Seoul")
-START = datetime(2022, 9, 1, tzinfo=SEOUL)
-
-
-def _pg_database(name: str, create: bool) -> None:
-    with psycopg.connect(PG_SERVER + "postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        if create:
-            connection.execute(f"CREATE DATABASE {name}")
-
-
-@contextmanager
-def site_databases(vendor: str, directory, label: str, ids: tuple[int, ...]) -> Iterator[dict[int, str]]:
-    """Empty site databases of ``vendor`` (SQLite files in ``directory`` or new PostgreSQL databases named
-    ``apis_ess_<label><id>_<random>``), dropped on exit; yields site id → database URL."""
-    urls, names = {}, []
-    try:
-        for site_id in ids:
-            if vendor == "sqlite":
-                urls[site_id] = str(directory / f"{label}{site_id}.sqlite3")
-            else:
-                name = f"apis_ess_{label}{site_id}_{uuid.uuid4().hex[:8]}"
-                _pg_database(name, create=True)
-                names.append(name)
-                urls[site_id] = PG_SERVER + name
-        yield urls
-    finally:
-        for name in names:
-            _pg_database(name, create=False)
+from tests.helpers import BIG_ROWS, ESS_ENGINES, START, configured, site_databases
 
 
 def _two_sites(urls: dict[int, str]) -> None:
@@ -53,18 +19,7 @@ def _two_sites(urls: dict[int, str]) -> None:
     generate(urls[2], Spec("extended", START, 1, 600, 1, 3))
 
 
-@contextmanager
-def configured(settings, urls: dict[int, str]) -> Iterator[dict[int, str]]:
-    """``APIS_ESS_SITES`` pointing at ``urls`` (schema cache emptied before and after)."""
-    settings.ESS_SITES = {str(k): {"name": f"site {k}", "url": url} for k, url in urls.items()}
-    clear_schema_cache()
-    yield urls
-    for site in sites().values():
-        discard(site)
-    clear_schema_cache()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=ESS_ENGINES)
 def ess_sites(request, tmp_path, settings):
     """Two sites of their own (``_two_sites``) for a test that may add rows."""
     with site_databases(request.param, tmp_path, "t", (1, 2)) as urls:
@@ -73,7 +28,7 @@ def ess_sites(request, tmp_path, settings):
             yield urls
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=ESS_ENGINES)
 def shared_site_urls(request, tmp_path_factory) -> Iterator[dict[int, str]]:
     """The two sites of ``_two_sites``, made once for a module whose tests only read them."""
     with site_databases(request.param, tmp_path_factory.mktemp("sites"), "s", (1, 2)) as urls:
@@ -90,32 +45,12 @@ def read_only_sites(shared_site_urls, settings):
         yield urls
 
 
-def append_rows(url: str, table: str, rows: list[dict]) -> None:
-    """Insert rows into a site database behind the service's back (as the site's own collector would)."""
-    for row in rows:
-        names = ", ".join(f'"{key}"' for key in row)
-        if url.startswith("postgresql://"):
-            with psycopg.connect(url) as connection:
-                marks = ", ".join(["%s"] * len(row))
-                connection.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', list(row.values()))
-        else:
-            with sqlite3.connect(url) as connection:
-                marks = ", ".join(["?"] * len(row))
-                values = [
-                    v.strftime("%Y-%m-%d %H:%M:%S") if isinstance(v, datetime) else v for v in row.values()
-                ]
-                connection.execute(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
-
-
 @pytest.fixture
 def researcher(django_user_model) -> Client:
     """A client logged in (session) as an ordinary user."""
     client = Client()
     client.force_login(django_user_model.objects.create_user("researcher", password="secret-pass-1"))
     return client
-
-
-BIG_ROWS = 300_000  # one `etc` row a second from START: 3 days and 11 hours
 
 
 def _fill_big_etc(url: str, rows: int) -> None:
@@ -141,7 +76,7 @@ def _fill_big_etc(url: str, rows: int) -> None:
         )
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=ESS_ENGINES)
 def big_site_url(request, tmp_path_factory) -> Iterator[str]:
     """The database of a site whose ``etc`` table has ``BIG_ROWS`` rows, shared by a module's tests."""
     with site_databases(request.param, tmp_path_factory.mktemp("big"), "big", (3,)) as urls:

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from tests.ess.conftest import SEOUL, START, append_rows
+from tests.helpers import SEOUL, START, append_rows
 
 BASE = "/api/ess/operating-sites"
 

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 
 from apis.ess.generate import create_table
-from tests.ess.conftest import PG_SERVER, START, _pg_database, append_rows
+from tests.helpers import PG_SERVER, START, append_rows, pg_database
 
 URL = "/api/ess/operating-sites/"
 
@@ -18,7 +18,7 @@ def third_site(ess_sites, tmp_path, settings):
     """A third site of the same vendor holding only an empty ``etc`` table; yields its URL."""
     if ess_sites[1].startswith("postgresql://"):
         name = f"apis_ess_t3_{uuid.uuid4().hex[:8]}"
-        _pg_database(name, create=True)
+        pg_database(name, create=True)
         url = PG_SERVER + name
         with psycopg.connect(url) as connection, connection.cursor() as cursor:
             create_table(cursor, "postgresql", "etc", "basic")
@@ -30,7 +30,7 @@ def third_site(ess_sites, tmp_path, settings):
     settings.ESS_SITES = {**settings.ESS_SITES, "3": {"name": "empty site", "url": url}}
     yield url
     if name:
-        _pg_database(name, create=False)
+        pg_database(name, create=False)
 
 
 def test_catalog_lists_each_site_with_its_own_discovered_fields_and_time_span(researcher, ess_sites):

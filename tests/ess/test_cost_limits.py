@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.ess.conftest import BIG_ROWS, START, append_rows
+from tests.helpers import BIG_ROWS, START, append_rows
 
 BASE = "/api/ess/operating-sites"
 DOWNLOAD = "/api/ess/download/operating-sites"

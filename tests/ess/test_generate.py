@@ -9,13 +9,13 @@ import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.ess.conftest import site_databases
+from tests.helpers import ESS_ENGINES, site_databases
 
 ARGS = {"days": 1, "banks": 2, "racks": 3, "step": 300, "start": "2022-09-01"}
 ROWS_PER_DAY = 86_400 // ARGS["step"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=ESS_ENGINES)
 def site_urls(request, tmp_path, settings):
     """Three empty site databases of one vendor: sites 1 and 3 (basic columns) and 2 (extended)."""
     with site_databases(request.param, tmp_path, "gen", (1, 2, 3)) as urls:

@@ -9,9 +9,9 @@ from django.test import override_settings
 
 from apis.ess.generate import Spec, generate
 from apis.ess.sites import clear_schema_cache, discard, sites
-from tests.ess.conftest import START, site_databases
 from tests.fuzz.generation import describe_run
 from tests.fuzz.world import FAST_HASHER, ROLES, Caller, World, caller, seed
+from tests.helpers import START, site_databases
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

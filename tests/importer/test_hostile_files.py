@@ -6,7 +6,6 @@ on (cut off, or a length after which no later document can be found) stops, nami
 import gzip
 import io
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -26,9 +25,9 @@ from apis.deal.models import Deal
 from apis.downtime.models import DowntimeStatus
 from apis.importer.sources import MAX_DOCUMENT_BYTES, MAX_DOCUMENT_CHARS
 from apis.unit_data.models import UnitData
+from tests.helpers import APIS, command_env
 from tests.importer import documents as mongo
 
-APIS = str(Path(sys.executable).with_name("apis"))
 BOMB_BYTES = 512 << 20
 PEAK_LIMIT_MB = 300
 
@@ -91,14 +90,10 @@ def json_lines(documents: list) -> bytes:
 def migrated_sqlite(tmp_path_factory) -> Path:
     """An SQLite database migrated once by a real ``apis manage migrate``, copied for each test."""
     path = tmp_path_factory.mktemp("import-db") / "template.sqlite3"
-    subprocess.run([APIS, "manage", "migrate", "-v0"], env=_env(f"sqlite:///{path}", path.parent), check=True)
+    subprocess.run(
+        [APIS, "manage", "migrate", "-v0"], env=command_env(f"sqlite:///{path}", path.parent), check=True
+    )
     return path
-
-
-def _env(database_url: str, directory: Path) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("APIS_")}
-    env.update(APIS_DATABASE_URL=database_url, APIS_SECRET_KEY="test", APIS_VAR_DIR=str(directory))
-    return env
 
 
 @pytest.fixture
@@ -138,7 +133,7 @@ def import_process(directory: Path, database_url: str) -> tuple[int, str, int]:
     peak = directory.parent / "peak-kb"
     done = subprocess.run(
         [sys.executable, "-c", _PEAK_OF_CHILD, str(peak), APIS, "manage", "import_mongodump", str(directory)],
-        env=_env(database_url, directory.parent),
+        env=command_env(database_url, directory.parent),
         capture_output=True,
         text=True,
     )

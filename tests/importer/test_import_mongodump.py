@@ -1,9 +1,7 @@
 """``apis manage import_mongodump`` on real mongodump/mongoexport files written by the test."""
 
 import io
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,11 +20,11 @@ from apis.importer.models import ImportedLog
 from apis.ingest.parse import parse_deals, parse_unit_data
 from apis.unit_data.models import ReportedUnit, UnitData
 from apis.unit_data.store import store_unit_data
+from tests.helpers import APIS, sqlite_env
 from tests.importer import documents as mongo
 from tests.payloads import CLUSTER, COMMUNITY, deal_doc, unit_doc
 
 pytestmark = pytest.mark.django_db
-APIS = str(Path(sys.executable).with_name("apis"))
 UNITS = ("E001", "E002", "E003", "E004")
 
 
@@ -252,11 +250,7 @@ def test_a_requested_collection_without_a_file_is_an_error(tmp_path):
 
 
 def test_a_missing_directory_exits_non_zero_with_a_clear_message(tmp_path):
-    env = {
-        **os.environ,
-        "APIS_SECRET_KEY": "test",
-        "APIS_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    }
+    env = sqlite_env(tmp_path, APIS_SECRET_KEY="test")
 
     result = subprocess.run(
         [APIS, "manage", "import_mongodump", str(tmp_path / "nowhere")],
