@@ -29,8 +29,9 @@ from django.db import connection, transaction
 from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
+from apis.core.models import UNIT_KEY
 from apis.core.sql import insert_rows
-from apis.downtime.models import UNIT_KEY, WATERMARK_ID, Watermark
+from apis.downtime.models import WATERMARK_ID, Watermark
 from apis.downtime.reconcile import reconcile
 from apis.downtime.rows import (
     Key,

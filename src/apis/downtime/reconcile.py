@@ -21,8 +21,9 @@ from django.db import transaction
 from django.db.models import F
 
 from apis.community.models import Unit
+from apis.core.models import UNIT_KEY
 from apis.core.timeparse import EARLIEST
-from apis.downtime.models import UNIT_KEY, WATERMARK_ID, DowntimeStatus, Watermark
+from apis.downtime.models import WATERMARK_ID, DowntimeStatus, Watermark
 from apis.downtime.rows import WRITE_BATCH, Key, load_open, load_overlapping, save_rows, unit_scope
 from apis.downtime.spans import Span, UnitRows, down_spans, window_anchor
 from apis.unit_data.models import ReportedUnit

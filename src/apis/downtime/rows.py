@@ -15,9 +15,10 @@ from operator import or_
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from apis.community.models import Unit
+from apis.core.models import UNIT_KEY
 from apis.core.sql import insert_rows
 from apis.core.timeparse import EARLIEST
-from apis.downtime.models import UNIT_KEY, Downtime, DowntimeStatus
+from apis.downtime.models import Downtime, DowntimeStatus
 from apis.downtime.spans import UnitRows
 
 Key = tuple[str, str, str]

@@ -23,10 +23,11 @@ from django.db.models import Q
 
 from apis.apis_log.collector import COLUMNS as LOG_COLUMNS
 from apis.apis_log.models import ApisLog
+from apis.core.models import UNIT_KEY
 from apis.core.sql import append_rows, insert_rows
 from apis.deal.models import Deal
 from apis.deal.store import DealRecord, store_deals
-from apis.downtime.models import UNIT_KEY, Downtime, DowntimeStatus
+from apis.downtime.models import Downtime, DowntimeStatus
 from apis.importer.models import ImportedLog
 from apis.importer.values import Rejected, check_lengths, moment, plain, preview, text
 from apis.ingest.parse import IngestError, parse_deals, parse_unit_data
