@@ -152,6 +152,25 @@ def test_resident_sees_only_deals_of_the_unit_masked_in_whitelist_order(resident
     assert list(deals[0]) == list(deals[1])
 
 
+def test_a_resident_sees_every_ending_time_of_a_finished_deal_and_nothing_beyond_the_whitelist(
+    resident, demo_registry
+):
+    ended = {
+        "stopDateTime": "2020-01-01T03:20:00Z",
+        "abortDateTime": "2020-01-01T03:21:00Z",
+        "scramDateTime": "2020-01-01T03:22:00Z",
+    }
+    store({**deal_doc("d-ended", create="2020-01-01T03:00:00Z", deactivated="2020-01-01T03:30:00Z"), **ended})
+    (deal,) = body(get(resident, "resident:list", **E001))
+    assert list(deal)[-4:] == ["stopDateTime", "abortDateTime", "scramDateTime", "deactivateDateTime"]
+    assert {key: deal[key] for key in (*ended, "deactivateDateTime")} == {
+        **ended,
+        "deactivateDateTime": "2020-01-01T03:30:00Z",
+    }
+    hidden = {"negotiationId", "activateDateTime", "rampUpDateTime", "warmUpDateTime", "cumulateDateTime"}
+    assert not hidden & set(deal), "fields beyond the resident whitelist are shown"
+
+
 def test_staff_deals_are_not_masked(staff, three_deals):
     deal = body(get(staff, "staff:list", **IDS))[0]
     assert (deal["chargeUnitId"], deal["dischargeUnitId"], deal["reportTime"]) == (

@@ -433,6 +433,16 @@ def test_same_deal_twice_in_one_report_keeps_the_newest(token):
     assert stored_deal()["cumulateAmountWh"] == 60.0
 
 
+@pytest.mark.parametrize("copies", [2, 3])
+def test_same_deal_with_the_same_report_time_in_one_report_keeps_the_last_copy(token, copies):
+    reports = [deal_doc(report_time=1_577_847_630, cumulate_wh=10.0 * n) for n in range(1, copies + 1)]
+
+    response = post(DEAL_URL, reports, token)
+
+    assert response.json() == {"stored": 1, "skipped": copies - 1, "rejected": []}
+    assert stored_deal()["cumulateAmountWh"] == 10.0 * copies
+
+
 def test_deal_without_report_time_is_stamped_with_the_time_of_arrival(token):
     doc = deal_doc()
     del doc["reportTime"]

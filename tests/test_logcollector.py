@@ -67,6 +67,18 @@ def test_multi_line_message_keeps_the_stack_trace():
 
 
 @pytest.mark.parametrize(
+    ("prefix", "program", "unit"),
+    [("[[[apis-ccc]]] ", "apis-ccc", None), ("[[E004]] ", None, "E004"), ("", None, None)],
+    ids=["tool", "legacy", "plain"],
+)
+def test_a_stack_trace_keeps_its_program_unit_and_every_line_in_every_format(prefix, program, unit):
+    trace = "failed [x]  again\njava.io.IOException: [[E009]] boom\n\tat a.b.C.m(C.java:10)\n"
+    line = parse_line(f"{prefix}[worker-1] 2020-01-01T00:00:00+09:00 SEVERE [a.b.C]  {trace}")
+    assert (line.program, line.unit, line.thread, line.logger) == (program, unit, "worker-1", "a.b.C")
+    assert line.message == trace
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "hello world",
