@@ -15,7 +15,7 @@ from apis.apis_log.parse import parse_line
 from apis.ccc.udplog import UdpLogHandler
 from apis.emulator import scenario as rules
 from apis.emulator.cluster import Cluster, ClusterConfig, effective_mode
-from apis.emulator.physics import DCDC_MODES
+from apis.emulator.physics import BATTERY_CAPACITY_WH, DCDC_MODES
 from apis.emulator.server import budo_emulator_routes, control_routes, emulator_emulator_routes, serve
 
 
@@ -74,7 +74,7 @@ def test_get_log_has_every_unit_in_apis_mains_shape(web):
     unit = data["E002"]
     assert set(unit) == {"emu", "dcdc", "battery", "time", "oesunit", "apis"}
     assert unit["oesunit"]["communityId"] == "oss_community" and unit["time"] == "2020/01/01-00:00:00"
-    assert unit["apis"]["remaining_capacity_wh"] == int(4800 * 0.92)
+    assert unit["apis"]["remaining_capacity_wh"] == int(BATTERY_CAPACITY_WH * 0.92)
     assert unit["dcdc"]["status"]["status"] in DCDC_MODES and "is_grid_master" in data["E001"]["apis"]
     assert web.budo.get("/unitIds").json() == ["E001", "E002", "E003", "E004"]
 

@@ -13,7 +13,20 @@ from pathlib import Path
 
 from apis.ccc.reports import saveworthy
 from apis.emulator import scenario as rules
-from apis.emulator.physics import CHARGE, DISCHARGE, VOLTAGE_REFERENCE, WAIT, Unit, settle_grid, unit_record
+from apis.emulator.physics import (
+    BATTERY_CAPACITY_WH,
+    CHARGE,
+    DEAL_RSOC_MAX,
+    DEAL_RSOC_MIN,
+    DISCHARGE,
+    VOLTAGE_REFERENCE,
+    WAIT,
+    Unit,
+    efficient_grid_voltage_v,
+    energy_wh,
+    settle_grid,
+    unit_record,
+)
 
 log = logging.getLogger("jp.co.sony.csl.dcoes.apis.main")
 WORLD_FORMAT = "%Y/%m/%d-%H:%M:%S"
@@ -32,7 +45,7 @@ class ClusterConfig:
     units: int = 4
     community_id: str = "oss_community"
     cluster_id: str = "oss_cluster"
-    capacity_wh: float = 4800.0
+    capacity_wh: float = BATTERY_CAPACITY_WH
     speed: float = 10.0
     loop_msec: int = 5000
     start: datetime = datetime(2020, 1, 1)
@@ -375,8 +388,8 @@ class Cluster:
             "chargeUnitId": charge.unit_id,
             "dischargeUnitId": discharge.unit_id,
             "pointPerWh": price,
-            "chargeUnitEfficientGridVoltageV": 312.0,
-            "dischargeUnitEfficientGridVoltageV": 312.0,
+            "chargeUnitEfficientGridVoltageV": efficient_grid_voltage_v(charge.rsoc),
+            "dischargeUnitEfficientGridVoltageV": efficient_grid_voltage_v(discharge.rsoc),
             "dealGridCurrentA": current,
             "requestAmountWh": int(request.amount_wh),
             "acceptAmountWh": int(accept.amount_wh),
@@ -420,9 +433,11 @@ class Cluster:
                 )
                 return
         if "stopDateTime" not in deal:
-            deal["cumulateAmountWh"] = round(deal["cumulateAmountWh"] + max(charge.wb, 0) * seconds / 3600, 3)
+            deal["cumulateAmountWh"] = round(
+                deal["cumulateAmountWh"] + energy_wh(max(charge.wb, 0), seconds), 3
+            )
             deal["cumulateDateTime"] = self.world_time
-            if discharge.rsoc < 20 or charge.rsoc > 95:
+            if discharge.rsoc < DEAL_RSOC_MIN or charge.rsoc > DEAL_RSOC_MAX:
                 self._abort(deal, "battery limit reached")
             elif deal["cumulateAmountWh"] > deal["dealAmountWh"]:
                 deal["stopDateTime"] = self.world_time

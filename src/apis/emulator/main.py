@@ -17,6 +17,7 @@ from apis.core.logsetup import configure_logging
 from apis.core.numbers import host_port
 from apis.core.shutdown import stop_on_signals
 from apis.emulator.cluster import MODES, Cluster, ClusterConfig
+from apis.emulator.physics import BATTERY_CAPACITY_WH
 from apis.emulator.server import budo_emulator_routes, control_routes, emulator_emulator_routes, serve
 
 
@@ -25,7 +26,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--units", type=int, default=4, help="number of units E001… (default 4)")
     p.add_argument("--community", default="oss_community", help="communityId of the units")
     p.add_argument("--cluster", default="oss_cluster", help="clusterId of the units")
-    p.add_argument("--capacity-wh", type=float, default=4800.0, help="battery capacity (default 4800 Wh)")
+    p.add_argument(
+        "--capacity-wh",
+        type=float,
+        default=BATTERY_CAPACITY_WH,
+        help=f"battery capacity (default {BATTERY_CAPACITY_WH:g} Wh)",
+    )
     p.add_argument("--speed", type=float, default=10.0, help="emulated seconds per real second (default 10)")
     p.add_argument(
         "--loop-msec", type=int, default=5000, help="apis-main loop period, real ms (default 5000)"
