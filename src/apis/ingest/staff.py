@@ -13,7 +13,8 @@ from django.http import HttpRequest, HttpResponse
 
 from apis.community.access import staff_cluster
 from apis.core.decorators import api, int_param, param
-from apis.core.http import bad_request, json_response
+from apis.core.errors import InvalidRequest
+from apis.core.http import json_response
 from apis.core.openapi import Param, describe, json_answer, ref
 from apis.ingest.models import RejectedItem
 
@@ -64,7 +65,7 @@ def rejected_items(request: HttpRequest, community_id: str, cluster_id: str) -> 
     kind = param(request, "kind")
     if kind and kind not in RejectedItem.Kind.values:
         choices = " or ".join(RejectedItem.Kind.values)
-        return bad_request(f"invalid kind : {kind[:40]} (expected {choices})")
+        raise InvalidRequest(f"invalid kind : {kind[:40]} (expected {choices})")
     items = RejectedItem.objects.filter(community_id=community_id, cluster_id=cluster_id).order_by("-id")
     if kind:
         items = items.filter(kind=kind)

@@ -5,7 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from apis.community.access import credentials_unit, current_resident_unit, resident_unit
 from apis.community.residency import Tenure
 from apis.core.decorators import api, mutating, param
-from apis.core.http import bad_request, json_response, text
+from apis.core.errors import InvalidRequest
+from apis.core.http import json_response, text
 from apis.core.openapi import Answer, Param, Where, array_of, describe, json_answer, ref, text_answer
 from apis.scenario import queries
 
@@ -51,7 +52,7 @@ def choose(request: HttpRequest, *ids: str, tenure: Tenure) -> HttpResponse:
     try:
         changed = queries.choose(ids, scenario_id)
     except queries.BadScenarioId:
-        return bad_request(f"bad scenarioId : {scenario_id}")
+        raise InvalidRequest(f"bad scenarioId : {scenario_id}") from None
     return text("ok" if changed else "no change")
 
 
@@ -88,11 +89,11 @@ def update(request: HttpRequest, *ids: str) -> HttpResponse:
     name, data = request.POST.get("name", ""), request.POST.get("data", "")
     description = request.POST.get("description")
     if not (name and data):
-        return bad_request("no param : name, data")
+        raise InvalidRequest("no param : name, data")
     if len(name) > queries.NAME_MAX_LENGTH:
-        return bad_request(f"name is longer than {queries.NAME_MAX_LENGTH} characters")
+        raise InvalidRequest(f"name is longer than {queries.NAME_MAX_LENGTH} characters")
     error = queries.json_object_error(data)
     if error:
-        return bad_request(f"data is not a JSON object : {error}")
+        raise InvalidRequest(f"data is not a JSON object : {error}")
     created = queries.save_unit_scenario(ids, name, data, description)
     return text("created" if created else "updated")
