@@ -296,3 +296,80 @@ def test_the_query_count_of_a_pass_does_not_grow_with_units_or_clusters(demo_reg
         log("apis-main", units[0], "gridMasterUnitId : x", cluster=cluster.code)
     assert [queries_per_pass(job_type) for job_type in types] == small
     assert not Failure.objects.exists()
+
+
+# ---- the edges of each rule ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "logger", "message"),
+    [
+        ("INFO", BLOCKED_LOGGER, blocked(999_999)),
+        ("SEVERE", BLOCKED_LOGGER, blocked(999_999)),
+        ("WARNING", BLOCKED_LOGGER, "Thread Thread[vert.x-eventloop-thread-0,5,main] is slow"),
+    ],
+    ids=["info", "severe", "no duration"],
+)
+def test_only_a_blocked_thread_warning_with_a_duration_over_the_limit_fails_a_unit(
+    demo_registry, level, logger, message
+):
+    activate("apis_main_alive")
+    all_alive()
+    log("apis-main", "E002", message, level=level, logger=logger)
+    run_check("apis_main_alive", NOW)
+    assert open_failures("apis_main_alive") == []
+
+
+def test_a_blocked_duration_of_as_many_digits_as_the_limit_is_compared_by_value(demo_registry, settings):
+    settings.THREAD_BLOCKING_LIMIT_MSEC = 10**18 - 1
+    activate("apis_main_alive")
+    all_alive()
+    log("apis-main", "E002", blocked(10**17), level="WARNING", logger=BLOCKED_LOGGER)
+    log("apis-main", "E003", blocked(10**18), level="WARNING", logger=BLOCKED_LOGGER)
+    run_check("apis_main_alive", NOW)
+    assert [unit for _, unit, _ in open_failures("apis_main_alive")] == ["E003"]
+
+
+def test_a_blocked_thread_does_not_fail_the_grid_master_check(demo_registry):
+    activate("grid_master_alive")
+    log("apis-main", "E001", "gridMasterUnitId : E001")
+    log("apis-main", "E001", blocked(999_999), level="WARNING", logger=BLOCKED_LOGGER)
+    run_check("grid_master_alive", NOW)
+    assert open_failures("grid_master_alive") == []
+
+
+def test_a_unit_available_at_the_checked_moment_is_watched_whatever_the_wall_clock(demo_registry):
+    Unit.objects.filter(code="E004").update(
+        available_from=NOW - timedelta(days=1), available_to=NOW + timedelta(days=1)
+    )
+    activate("apis_main_alive")
+    all_alive(units=UNITS[:3])
+    run_check("apis_main_alive", NOW)
+    assert open_failures("apis_main_alive") == [("apis-main", "E004", NOT_RUNNING)]
+
+
+def test_a_severe_line_of_an_unwatched_cluster_does_not_hide_the_later_lines_of_a_watched_one(demo_registry):
+    activate("apis_main_severe")
+    log("apis-main", "E001", "elsewhere", level="SEVERE", cluster="unwatched_cluster", ago=30)
+    log("apis-main", "E001", "here", level="SEVERE", ago=20)
+    run_check("apis_main_severe", NOW)
+    assert open_failures("apis_main_severe") == [
+        ("apis-main", "E001", "There seems to be a problem.\n\n[2026-03-01 11:59:40+09:00] here")
+    ]
+
+
+def test_a_ccc_severe_line_naming_a_unit_still_fails_the_clusters_ccc(demo_registry):
+    activate("apis_ccc_severe")
+    log("apis-ccc", "E002", "cannot post", level="SEVERE")
+    run_check("apis_ccc_severe", NOW)
+    assert [(program, unit) for program, unit, _ in open_failures("apis_ccc_severe")] == [("apis-ccc", None)]
+
+
+def test_only_the_last_bracketed_stack_element_is_stripped_from_an_apis_main_line():
+    line = severe_line("apis_main_severe", NOW, "a.b.C", "failed [kept] at x [a.b.C.m(C.java:10)]")
+    assert line == "[2026-03-01 12:00:00+09:00] failed [kept] at x"
+
+
+def test_severe_lines_are_dated_in_apis_time_zone_not_the_servers(settings):
+    settings.APIS_TIME_ZONE = "Europe/Paris"
+    assert severe_line("apis_log_severe", NOW, None, "m") == "[2026-03-01 04:00:00+01:00] m"
