@@ -152,6 +152,56 @@ def test_downtimes_of_other_clusters_and_of_unregistered_units_do_not_count(demo
     assert [entry["unitId"] for entry in result["units"]] == ["E001", "E002", "E003", "E004"]
 
 
+def test_a_recovered_downtime_merged_with_an_open_one_is_open(demo_registry):
+    add("E001", 1, 3)
+    add("E001", 2)
+    assert unit_of(compute(now=5))["downtimes"] == [
+        {"downDateTime": "2026-01-01T01:00:00Z", "recoveryDateTime": "2026-01-01T05:00:00Z", "open": True}
+    ]
+
+
+def test_downtimes_touching_the_units_period_only_at_its_bounds_are_not_listed(demo_registry):
+    available("E001", 2, 6)
+    add("E001", 1, 2)
+    add("E001", 6, 8)
+    e001 = unit_of(compute())
+    assert (e001["downtimes"], e001["downtimeSeconds"], e001["ratio"]) == ([], 0.0, 1.0)
+
+
+def test_a_window_ending_where_the_period_starts_is_empty(demo_registry):
+    available("E002", None, 0)
+    e002 = unit_of(compute(), "E002")
+    assert (e002["periodFrom"], e002["periodSeconds"], e002["ratio"], e002["downtimes"]) == (
+        None,
+        0.0,
+        None,
+        [],
+    )
+
+
+@pytest.mark.parametrize("seconds", [0.5, 1, 2])
+def test_a_period_of_a_second_or_less_still_has_a_ratio_and_counts_its_unit(demo_registry, seconds):
+    result = cluster_availability(
+        COMMUNITY, CLUSTER, hours(1), hours(1) + timedelta(seconds=seconds), hours(5)
+    )
+    assert unit_of(result)["ratio"] == 1.0
+    assert (result["unitCount"], result["noDataUnitCount"], result["ratio"]) == (4, 4, 1.0)
+
+
+def test_units_with_an_empty_period_are_not_counted_as_without_data(demo_registry):
+    available("E003", None, -1)
+    available("E004", 20, None)
+    store_unit_data([record("E001", 1800), record("E002", 1800)])
+    assert (compute()["unitCount"], compute()["noDataUnitCount"]) == (2, 0)
+
+
+def test_only_records_inside_the_units_window_give_it_data(demo_registry):
+    available("E001", 2, 6)
+    store_unit_data([record("E001", 1 * HOUR), record("E001", 7 * HOUR), record("E002", 7 * HOUR)])
+    result = compute()
+    assert [entry["hasData"] for entry in result["units"]] == [False, True, False, False]
+
+
 def test_availability_takes_two_queries_whatever_the_number_of_units(
     demo_registry, django_assert_num_queries
 ):
