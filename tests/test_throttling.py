@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -222,3 +223,15 @@ def test_the_retention_job_deletes_ended_throttle_windows_and_keeps_running_ones
     assert len(running) == 6  # five names and the one address
     assert api_login("nobody-0", "wrong") == 403  # its window still counts the earlier failure
     assert ThrottleBucket.objects.get(key__in=running, hits=2)
+
+
+def test_the_retention_job_judges_ended_windows_at_the_moment_it_is_run_for(limit):
+    from apis.jobs.registry import registered_jobs as jobs
+    from apis.jobs.runner import run_job
+
+    api_login("nobody", "wrong")
+    (retention,) = [job for job in jobs() if job.name == "log_retention"]
+    assert run_job(retention, timezone.now())
+    assert ThrottleBucket.objects.count() == 2  # the name's and the address's windows still run
+    assert run_job(retention, timezone.now() + timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SEC + 1))
+    assert ThrottleBucket.objects.count() == 0

@@ -101,7 +101,9 @@ def test_utc_offsets_are_parsed(text, minutes):
     assert parse_utc_offset(text) == timezone(timedelta(minutes=minutes))
 
 
-@pytest.mark.parametrize("text", ["+25:00", "+09:60", "abc", "09:00", "", "+9:00", "Asia/Tokyo"])
+@pytest.mark.parametrize(
+    "text", ["+24:00", "-24:00", "+25:00", "+09:60", "abc", "09:00", "", "+9:00", " 9:00", "Asia/Tokyo"]
+)
 def test_invalid_utc_offsets_are_rejected(text):
     with pytest.raises(ValueError, match="not a UTC offset"):
         parse_utc_offset(text)
