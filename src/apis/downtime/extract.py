@@ -25,8 +25,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Max, OuterRef, Subquery
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from apis.core.models import UNIT_KEY
@@ -46,6 +46,7 @@ from apis.downtime.rows import (
 )
 from apis.downtime.spans import Point, UnitRows, down_spans, window_anchor
 from apis.unit_data.models import UnitData
+from apis.unit_data.queries import committed_horizon
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def extract_pass(
     """
     tolerance = timedelta(seconds=settings.DATA_LOSS_TOLERANCE_SEC)
     insert_rows(Watermark, ("id", "last_id"), [(WATERMARK_ID, 0)], conflict=("id",))
-    horizon = _committed_horizon()
+    horizon = committed_horizon()
     after = Watermark.objects.values_list("last_id", flat=True).get(pk=WATERMARK_ID)
     processed = 0
     caught_up = False
@@ -91,21 +92,6 @@ def extract_pass(
         "downtime extraction: %d rows processed, %d units without recent data handled", processed, handled
     )
     return processed
-
-
-def _committed_horizon() -> int:
-    """The highest unit-data id below which every row is committed (or never will be).
-
-    PostgreSQL hands out ids before commit, so rows can become visible out of id order; taking a SHARE lock
-    waits for the writers in flight and the maximum is then final. SQLite commits writers one at a time.
-    """
-    if connection.vendor != "postgresql":
-        return UnitData.objects.aggregate(top=Max("id"))["top"] or 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        table = connection.ops.quote_name(UnitData._meta.db_table)
-        cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
-        cursor.execute(f"SELECT MAX(id) FROM {table}")
-        return cursor.fetchone()[0] or 0
 
 
 def _process_chunk(after: int, horizon: int, limit: int, tolerance: timedelta) -> tuple[int, int] | None:

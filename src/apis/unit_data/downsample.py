@@ -26,8 +26,9 @@ def _column(name: str) -> str:
     return f"{quote(UnitData._meta.db_table)}.{quote(UnitData._meta.get_field(name).column)}"
 
 
-def _number(path: tuple[str, ...]) -> str:
-    """SQL for the number at ``path`` in ``data``, NULL when absent or not a number (never a cast error)."""
+def json_number(path: tuple[str, ...]) -> str:
+    """SQL for the number at ``path`` in ``data`` (the column qualified by the unit-data table), NULL when
+    absent or not a number (never a cast error); shared with the rollups (``apis.rollup.metrics``)."""
     data = _column("data")
     if connection.vendor == "postgresql":
         pointer = "'{" + ",".join(path) + "}'"
@@ -42,9 +43,15 @@ def _number(path: tuple[str, ...]) -> str:
     )
 
 
+def first_json_number(paths: tuple[tuple[str, ...], ...]) -> str:
+    """SQL for the first number found at ``paths`` (in order) in ``data``, NULL when none holds a number."""
+    if len(paths) == 1:
+        return json_number(paths[0])
+    return "COALESCE(" + ", ".join(map(json_number, paths)) + ")"
+
+
 def _series(paths: tuple[tuple[str, ...], ...]) -> Avg:
-    sql = _number(paths[0]) if len(paths) == 1 else "COALESCE(" + ", ".join(map(_number, paths)) + ")"
-    return Avg(RawSQL(sql, (), output_field=FloatField()))
+    return Avg(RawSQL(first_json_number(paths), (), output_field=FloatField()))
 
 
 def _bucket(start: datetime, width: int) -> RawSQL:

@@ -1,11 +1,15 @@
 """What the unit-data API reads: the newest records of a cluster, and a resident's newest record of their
 unit within their residency periods. Every query is an index lookup (``ReportedUnit``, or ``UnitData`` by
-cluster/unit and ``datasetId``), so answers stay fast however long the history is."""
+cluster/unit and ``datasetId``), so answers stay fast however long the history is.
+
+Also the committed horizon of the table, up to which the incremental jobs (downtime extraction, rollups)
+may move their watermarks."""
 
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Max, Q
 
 from apis.community.residency import Tenure, epoch_ms, in_periods
 from apis.unit_data.models import ReportedUnit, UnitData
@@ -39,3 +43,18 @@ def resident_latest(community_id: str, cluster_id: str, unit_id: str, tenure: Te
         if data is not None:
             return data
     return None
+
+
+def committed_horizon() -> int:
+    """The highest unit-data id below which every row is committed (or never will be).
+
+    PostgreSQL hands out ids before commit, so rows can become visible out of id order; taking a SHARE lock
+    waits for the writers in flight and the maximum is then final. SQLite commits writers one at a time.
+    """
+    if connection.vendor != "postgresql":
+        return UnitData.objects.aggregate(top=Max("id"))["top"] or 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        table = connection.ops.quote_name(UnitData._meta.db_table)
+        cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
+        cursor.execute(f"SELECT MAX(id) FROM {table}")
+        return cursor.fetchone()[0] or 0
