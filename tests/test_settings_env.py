@@ -122,6 +122,7 @@ EFFECTS: dict[str, tuple[str, dict[str, object]]] = {
         "ops@example.org, oncall@example.org",
         {"NOTIFY_TO": ["ops@example.org", "oncall@example.org"]},
     ),
+    "APIS_ROLLUP_INTERVAL_SEC": ("90", {"ROLLUP_INTERVAL_SEC": 90}),
     "APIS_SECRET_KEY": (SECRET, {"SECRET_KEY": SECRET}),
     "APIS_SECURE_COOKIES": ("1", {"SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True}),
     "APIS_SSL_REDIRECT": ("1", {"SECURE_SSL_REDIRECT": True}),

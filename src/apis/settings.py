@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apis.apis_log",
     "apis.monitoring",
     "apis.downtime",
+    "apis.rollup",
     "apis.demo",
     "apis.web",
     "apis.ess",
@@ -205,6 +206,8 @@ THREAD_BLOCKING_LIMIT_MSEC = env_int("APIS_THREAD_BLOCKING_LIMIT_MSEC", 300_000)
 # Downtime extraction and log retention (also run by ``apis jobs``).
 DOWNTIME_INTERVAL_SEC = env_int("APIS_DOWNTIME_INTERVAL_SEC", 300)
 DATA_LOSS_TOLERANCE_SEC = env_int("APIS_DATA_LOSS_TOLERANCE_SEC", 120)
+# The rollups of unit data (5 minutes, 1 hour, 1 day), also run by ``apis jobs``.
+ROLLUP_INTERVAL_SEC = env_int("APIS_ROLLUP_INTERVAL_SEC", 60)
 LOG_RETENTION_DAYS = env_int("APIS_LOG_RETENTION_DAYS", 365)
 # A log line dated further than this from its receipt is stored at the edge of that window, and the
 # monitoring look-back ignores lines dated later than now plus this.

@@ -1,0 +1,76 @@
+"""``apis manage rebuild_rollups [--from ISO] [--to ISO] [--unit community/cluster/unit]``: delete and
+recompute rollups from the raw unit data."""
+
+from datetime import datetime
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apis.core.models import ID_MAX_LENGTH
+from apis.core.timeparse import iso_z, parse_query_datetime
+from apis.rollup.compute import Key
+from apis.rollup.rebuild import rebuild_unit, rollup_units
+
+# A progress line every this many days of one unit.
+PROGRESS_DAYS = 30
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete and recompute the rollups of unit data from the raw rows, one unit and one local day "
+        "(APIS_TIME_ZONE) per transaction; the range is widened to whole local days."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--from",
+            dest="start",
+            default="",
+            metavar="ISO",
+            help="first time (without an offset: APIS_TIME_ZONE); default: the beginning",
+        )
+        parser.add_argument(
+            "--to", dest="end", default="", metavar="ISO", help="end time, exclusive; default: no end"
+        )
+        parser.add_argument("--unit", default="", metavar="COMMUNITY/CLUSTER/UNIT", help="only this unit")
+
+    def handle(self, *args, **options) -> None:
+        start, end = _moment("--from", options["start"]), _moment("--to", options["end"])
+        if start is not None and end is not None and start >= end:
+            raise CommandError(f"--from must be before --to : {options['start']} / {options['end']}")
+        unit = _unit(options["unit"])
+        units = rollup_units(unit)
+        if unit is not None and not units:
+            raise CommandError(f"no unit data nor rollups of {options['unit']}")
+        days = records = 0
+        for key in units:
+            unit_days, unit_records = self._rebuild(key, start, end)
+            days, records = days + unit_days, records + unit_records
+        self.stdout.write(f"rollups rebuilt: {len(units)} units, {days} days, {records} records")
+
+    def _rebuild(self, unit: Key, start: datetime | None, end: datetime | None) -> tuple[int, int]:
+        path = "/".join(unit)
+        days = records = 0
+        for day, count in rebuild_unit(unit, start, end):
+            days, records = days + 1, records + count
+            if days % PROGRESS_DAYS == 0:
+                self.stdout.write(f"{path}: {days} days rebuilt, up to the day of {iso_z(day)}")
+        self.stdout.write(f"{path}: {days} days, {records} records rebuilt")
+        return days, records
+
+
+def _moment(option: str, text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return parse_query_datetime(text)
+    except ValueError as exc:
+        raise CommandError(f"invalid {option} : {text} ({exc})") from None
+
+
+def _unit(text: str) -> Key | None:
+    if not text:
+        return None
+    parts = text.split("/")
+    if len(parts) != 3 or not all(parts) or any(len(part) > ID_MAX_LENGTH for part in parts):
+        raise CommandError(f"invalid --unit : {text} (expected community/cluster/unit)")
+    return parts[0], parts[1], parts[2]
