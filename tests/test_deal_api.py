@@ -203,6 +203,31 @@ def test_resident_budo_deals_are_masked_first(resident, three_deals):
     ]
 
 
+def test_a_field_missing_from_a_deal_does_not_hide_the_fields_after_it(resident, demo_registry):
+    doc = deal_doc("d-gaps", create="2020-01-01T03:00:00Z")
+    del doc["type"], doc["requestAmountWh"], doc["isMaster"]
+    store(doc)
+    (deal,) = body(get(resident, "resident:list", **E001))
+    assert "type" not in deal and "requestAmountWh" not in deal
+    assert (deal["dealAmountWh"], deal["cumulateAmountWh"]) == (50, 25.5)
+    (budo,) = body(get(resident, "resident:list", **E001, formatType="budo"))
+    assert (budo["isMasterDeal"], budo["request"]) == (False, None)
+
+
+def test_deals_without_a_creation_time_are_listed_last(staff, demo_registry):
+    undated = deal_doc("d-undated", create="--")
+    store(
+        deal_doc("d-late", create="2020-01-01T05:00:00Z"),
+        undated,
+        deal_doc("d-early", create="2020-01-01T04:00:00Z"),
+    )
+    assert [deal["dealId"] for deal in body(get(staff, "staff:list", **IDS))] == [
+        "d-early",
+        "d-late",
+        "d-undated",
+    ]
+
+
 def test_unknown_format_type_returns_deals_as_stored(staff, three_deals):
     assert body(get(staff, "staff:list", **IDS, formatType="raw")) == body(get(staff, "staff:list", **IDS))
 
