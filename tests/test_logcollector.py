@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from apis.apis_log.models import ApisLog
-from apis.apis_log.parse import parse_line
+from apis.apis_log.parse import level_value, parse_line
 from tests.helpers import APIS, MAIN_LINE, Running, command_env, free_port, recent, wait_for
 
 CCC_LINE = (
@@ -226,3 +226,12 @@ def test_bad_arguments_are_refused_with_a_clear_message(tmp_path, arguments, mes
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_an_unknown_level_name_is_refused_with_the_names_it_could_be():
+    with pytest.raises(ValueError) as refused:
+        level_value("LOUD")
+    assert str(refused.value) == (
+        "unknown log level 'LOUD' "
+        "(expected one of OFF, SEVERE, WARNING, INFO, CONFIG, FINE, FINER, FINEST, ALL)"
+    )
