@@ -489,3 +489,50 @@ def test_two_concurrent_passes_open_one_downtime_for_a_silent_unit_and_one_for_a
     in_thread(lambda: report("E001", 0, 30) or True)
     concurrent_passes(at(1000))
     assert in_thread(lambda: (downtimes("E001"), downtimes("E002"))) == ([(30, None)], [(0, None)])
+
+
+# ---- the edges of a pass --------------------------------------------------------------------------------
+
+
+def test_late_records_of_one_unit_do_not_keep_another_units_new_records_from_counting():
+    report("E001", 0, 30, 60)
+    report("E002", 0, 30, 60)
+    extract_pass(now=at(60))
+    store_unit_data([record("E001", 45, dataset=at(700))])
+    store_unit_data([record("E002", 90), record("E002", 600)])
+    extract_pass(now=at(700))
+    assert (downtimes("E001"), downtimes("E002")) == ([], [(90, 600)])
+
+
+def test_a_late_record_at_a_processed_time_does_not_keep_the_other_late_records_out():
+    report("E001", 0, 30, 600)
+    extract_pass(now=at(600))
+    assert downtimes() == [(30, 600)]
+    store_unit_data([record("E001", s, dataset=at(1000 + s)) for s in (30, *range(90, 600, 60))])
+    extract_pass(now=at(1000))
+    assert downtimes() == []
+
+
+def test_late_records_filling_two_silences_of_a_unit_in_one_pass_remove_both_downtimes():
+    report("E001", 0, 30, 600, 630, 1200)
+    extract_pass(now=at(1200))
+    assert downtimes() == [(30, 600), (630, 1200)]
+    late = [*range(90, 600, 60), *range(690, 1200, 60)]
+    store_unit_data([record("E001", s, dataset=at(2000 + s)) for s in late])
+    extract_pass(now=at(2000))
+    assert downtimes() == []
+
+
+def test_a_pass_continues_from_the_last_of_records_sharing_the_newest_time():
+    store_unit_data([record("E001", 0), record("E001", 30), record("E001", 60)])
+    store_unit_data([record("E001", 60, dataset=at(61))])
+    extract_pass(now=at(61))
+    report("E001", 150)
+    extract_pass(now=at(150))
+    assert downtimes() == []
+
+
+def test_a_pass_stops_after_max_rows_on_a_chunk_boundary():
+    report("E001", *range(0, 300, 30))
+    assert extract_pass(now=at(300), chunk_rows=2, max_rows=4) == 4
+    assert extract_pass(now=at(300), chunk_rows=3, max_rows=4) == 6
