@@ -16,6 +16,7 @@ from apis.downtime import urls as downtime
 from apis.ess.tokens import ThrottledTokenObtainPairView
 from apis.ingest import urls as ingest
 from apis.monitoring import urls as monitoring
+from apis.rollup import urls as rollup
 from apis.scenario import urls as scenario
 from apis.unit_data import urls as unit_data
 
@@ -23,6 +24,7 @@ staff = [
     path("client.js", core_views.client_js, {"role": "staff"}, name="client-js"),
     path("community/", include(community.staff)),
     path("unitData/", include(unit_data.staff)),
+    path("unitData/", include(rollup.staff)),
     path("deal/", include(deal.staff)),
     path("downtime/", include(downtime.staff)),
     path("monitoring/", include(monitoring.staff)),
@@ -32,6 +34,7 @@ resident = [
     path("client.js", core_views.client_js, {"role": "resident"}, name="client-js"),
     path("community/", include(community.resident)),
     path("unitData/", include(unit_data.resident)),
+    path("unitData/", include(rollup.resident)),
     path("deal/", include(deal.resident)),
     path("scenario/", include(scenario.resident)),
 ]

@@ -9,21 +9,14 @@ average of each value per bucket that has data (``apis.unit_data.downsample``), 
 from django.http import HttpRequest, HttpResponse
 
 from apis.community.access import staff_cluster
-from apis.community.models import Unit
 from apis.core.decorators import PERIOD_PARAMS, api, int_param, param, query_period
 from apis.core.errors import InvalidRequest
 from apis.core.http import json_response
 from apis.core.openapi import UNIT_ID, Param, describe, json_answer, period, ref
 from apis.unit_data.downsample import downsample
-from apis.unit_data.models import ReportedUnit
+from apis.unit_data.queries import known_unit
 
 DEFAULT_POINTS, MAX_POINTS = 500, 2000
-
-
-def _known_unit(community_id: str, cluster_id: str, unit_id: str) -> bool:
-    ids = {"community_id": community_id, "cluster_id": cluster_id, "unit_id": unit_id}
-    registered = Unit.objects.filter(cluster__community__code=community_id, cluster__code=cluster_id)
-    return registered.filter(code=unit_id).exists() or ReportedUnit.objects.filter(**ids).exists()
 
 
 @api("GET")
@@ -53,6 +46,6 @@ def unit_history(request: HttpRequest, community_id: str, cluster_id: str) -> Ht
         raise InvalidRequest("no param : " + ", ".join(required))
     start, end = query_period(request)
     points = int_param(request, "points", DEFAULT_POINTS, MAX_POINTS)
-    if not _known_unit(community_id, cluster_id, unit_id):
+    if not known_unit(community_id, cluster_id, unit_id):
         raise InvalidRequest(f"unknown unitId : {unit_id}")
     return json_response(downsample(community_id, cluster_id, unit_id, start, end, points))

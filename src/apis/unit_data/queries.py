@@ -11,6 +11,7 @@ from operator import or_
 from django.db import connection, transaction
 from django.db.models import Max, Q
 
+from apis.community.models import Unit
 from apis.community.residency import Tenure, epoch_ms, in_periods
 from apis.unit_data.models import ReportedUnit, UnitData
 
@@ -58,3 +59,10 @@ def committed_horizon() -> int:
         cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
         cursor.execute(f"SELECT MAX(id) FROM {table}")
         return cursor.fetchone()[0] or 0
+
+
+def known_unit(community_id: str, cluster_id: str, unit_id: str) -> bool:
+    """Whether ``unit_id`` is a registered unit of the cluster or one that reported in it."""
+    ids = {"community_id": community_id, "cluster_id": cluster_id, "unit_id": unit_id}
+    registered = Unit.objects.filter(cluster__community__code=community_id, cluster__code=cluster_id)
+    return registered.filter(code=unit_id).exists() or ReportedUnit.objects.filter(**ids).exists()
