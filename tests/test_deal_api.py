@@ -275,6 +275,17 @@ def test_datetime_range_spans_the_creation_times_visible_to_the_caller(client_as
     }
 
 
+def test_a_newer_report_of_a_deal_moves_it_to_its_new_creation_time(client_as, demo_registry):
+    store(deal_doc("d-1", report_time=100, create="2020-01-01T03:00:00Z"))
+    store(deal_doc("d-1", report_time=200, create="2020-01-01T05:00:00Z"))
+    admin = client_as("admin")
+    assert body(get(admin, "staff:datetimeRange", **IDS)) == {
+        "min": "2020-01-01T05:00:00Z",
+        "max": "2020-01-01T05:00:00Z",
+    }
+    assert deal_ids(get(admin, "staff:list", **IDS, datetimeFrom="2020-01-01T04:00:00Z")) == ["d-1"]
+
+
 def test_datetime_range_is_empty_without_deals_visible_to_the_caller(client_as, demo_registry):
     assert body(get(client_as("admin"), "staff:datetimeRange", **IDS)) == {}
     store(deal_doc("d-theirs", discharge="E003", charge="E004"))
