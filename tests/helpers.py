@@ -118,6 +118,44 @@ def in_thread(function: Callable[[], Any]) -> Any:
     return result[0]
 
 
+def side_by_side(function: Callable[[], Any], runners: int = 2) -> list[Any]:
+    """Start ``function`` on ``runners`` threads at the same moment (each on its own database connection, as
+    concurrent ``apis jobs`` runners would); the results in the order they finished. Fails on any error."""
+    barrier = threading.Barrier(runners)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def runner() -> None:
+        try:
+            barrier.wait()
+            results.append(function())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner) for _ in range(runners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    return results
+
+
+# The rollups' energies as the tests compute them from raw rows: energy → (metric, which values count:
+# +1 the positive ones, -1 the negative ones as a positive number, 0 all).
+ROLLUP_ENERGIES = {
+    "pv_wh": ("pv_w", 0),
+    "ac_in_wh": ("ac_in_w", 0),
+    "ac_out_wh": ("ac_out_w", 0),
+    "battery_charge_wh": ("battery_w", 1),
+    "battery_discharge_wh": ("battery_w", -1),
+    "dc_grid_in_wh": ("dc_grid_w", 1),
+    "dc_grid_out_wh": ("dc_grid_w", -1),
+}
+
+
 class MailServer:
     """An aiosmtpd server on 127.0.0.1 keeping what it receives: (from, recipients, message)."""
 

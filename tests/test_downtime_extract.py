@@ -1,7 +1,6 @@
 """Downtime extraction (reference §6 and docs/availability.md): the original's rules, silences, units that
 never reported or start late, late records, window edits, incremental and parallel runs."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from apis.downtime.extract import extract_pass
 from apis.downtime.models import Downtime, DowntimeStatus, Watermark
 from apis.unit_data.store import store_unit_data
 from tests.downtimes import SINCE_EVER, T0, at, downtimes, record, report, window
-from tests.helpers import in_thread
+from tests.helpers import in_thread, side_by_side
 
 
 @pytest.fixture(autouse=True)
@@ -443,26 +442,7 @@ def register_units() -> bool:
 
 
 def concurrent_passes(now: datetime, **limits) -> list[int]:
-    barrier = threading.Barrier(2)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def runner():
-        try:
-            barrier.wait()
-            counts.append(extract_pass(now=now, **limits))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return counts
+    return side_by_side(lambda: extract_pass(now=now, **limits))
 
 
 def test_two_concurrent_passes_never_process_a_row_twice_nor_duplicate_a_downtime(shared_database):

@@ -15,6 +15,7 @@ import pytest
 from apis.ingest.parse import parse_unit_data
 from apis.rollup.compute import rollup_pass
 from apis.unit_data.store import store_unit_data
+from tests.helpers import ROLLUP_ENERGIES
 from tests.payloads import CLUSTER, COMMUNITY, unit_doc
 from tests.residency import live_in
 
@@ -28,19 +29,10 @@ UNIT = {"communityId": COMMUNITY, "clusterId": CLUSTER, "unitId": "E001"}
 QUERY = {**UNIT, "datetimeFrom": "2026-01-09T00:00:00Z", "datetimeTo": "2026-01-14T00:00:00Z"}
 
 METRICS = ("rsoc", "battery_w", "pv_w", "dc_grid_w", "dc_grid_v", "ac_in_w", "ac_out_w")
-ENERGIES = {  # energy → (metric, +1 positive values, -1 negative values as positive, 0 all)
-    "pv_wh": ("pv_w", 0),
-    "ac_in_wh": ("ac_in_w", 0),
-    "ac_out_wh": ("ac_out_w", 0),
-    "battery_charge_wh": ("battery_w", 1),
-    "battery_discharge_wh": ("battery_w", -1),
-    "dc_grid_in_wh": ("dc_grid_w", 1),
-    "dc_grid_out_wh": ("dc_grid_w", -1),
-}
 ALL_FIELDS = [
     "records",
     *(f"{metric}_{aggregate}" for metric in METRICS for aggregate in ("avg", "min", "max", "last")),
-    *ENERGIES,
+    *ROLLUP_ENERGIES,
 ]
 RESOLUTION_SECONDS = {"5min": 300, "1h": 3600, "1d": 86400}
 
@@ -133,7 +125,7 @@ def expected_points(resolution: str) -> list[dict]:
             point[f"{metric}_min"] = min(numbers) if numbers else None
             point[f"{metric}_max"] = max(numbers) if numbers else None
             point[f"{metric}_last"] = numbers[-1] if numbers else None
-        for energy, (metric, sign) in ENERGIES.items():
+        for energy, (metric, sign) in ROLLUP_ENERGIES.items():
             total = 0.0
             for dt, values in rows:
                 power = values[metric]

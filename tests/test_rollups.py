@@ -7,7 +7,6 @@ import math
 import random
 import signal
 import subprocess
-import threading
 from collections import defaultdict
 from datetime import UTC, datetime, time, timedelta
 from io import StringIO
@@ -16,7 +15,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 
 from apis.ingest.parse import parse_unit_data
 from apis.jobs.registry import Phase, registered_jobs
@@ -25,7 +23,7 @@ from apis.rollup.compute import rollup_pass
 from apis.rollup.models import RollupWatermark, UnitRollup
 from apis.unit_data.models import UnitData
 from apis.unit_data.store import store_unit_data
-from tests.helpers import APIS, command_env, in_thread, wait_for
+from tests.helpers import APIS, ROLLUP_ENERGIES, command_env, in_thread, side_by_side, wait_for
 from tests.payloads import CLUSTER, COMMUNITY, unit_doc
 
 CAP = 120  # APIS_DATA_LOSS_TOLERANCE_SEC of these tests
@@ -40,15 +38,6 @@ PATHS = {
     "dc_grid_v": (("dcdc", "meter", "vg"),),
     "ac_in_w": (("dcdc", "powermeter", "p2"),),
     "ac_out_w": (("emu", "ups_output_power"),),
-}
-ENERGY = {  # energy → (metric, which values: +1 positive, -1 negative as a positive number, 0 all)
-    "pv_wh": ("pv_w", 0),
-    "ac_in_wh": ("ac_in_w", 0),
-    "ac_out_wh": ("ac_out_w", 0),
-    "battery_charge_wh": ("battery_w", 1),
-    "battery_discharge_wh": ("battery_w", -1),
-    "dc_grid_in_wh": ("dc_grid_w", 1),
-    "dc_grid_out_wh": ("dc_grid_w", -1),
 }
 
 
@@ -157,7 +146,7 @@ def buckets(moment: datetime) -> dict[int, datetime]:
 
 
 def new_bucket() -> dict:
-    values: dict = {"records": 0} | {energy: 0.0 for energy in ENERGY}
+    values: dict = {"records": 0} | {energy: 0.0 for energy in ROLLUP_ENERGIES}
     for metric in PATHS:
         values |= {f"{metric}_count": 0, f"{metric}_sum": None, f"{metric}_min": None, f"{metric}_max": None}
         values[f"{metric}_last"] = None
@@ -178,7 +167,7 @@ def add(values: dict, metrics: dict[str, float | None], dt: float) -> None:
             value, values[f"{metric}_max"] if values[f"{metric}_max"] is not None else value
         )
         values[f"{metric}_last"] = value
-    for energy, (metric, sign) in ENERGY.items():
+    for energy, (metric, sign) in ROLLUP_ENERGIES.items():
         power = metrics[metric]
         if power is not None and (sign == 0 or power * sign > 0):
             values[energy] += abs(power) * dt / 3600 if sign else power * dt / 3600
@@ -389,25 +378,7 @@ def test_a_second_runner_after_the_first_finds_nothing_to_do():
 
 def test_two_concurrent_passes_process_every_row_once_and_give_the_direct_values(live_database):
     in_thread(lambda: store_history(steps=300) or True)
-    barrier = threading.Barrier(2)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def runner() -> None:
-        try:
-            barrier.wait()
-            counts.append(roll_up(chunk_rows=20))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    counts = side_by_side(lambda: roll_up(chunk_rows=20))
     assert sum(counts) == in_thread(UnitData.objects.count)
     in_thread(lambda: assert_rollups_are_direct() or True)
 
