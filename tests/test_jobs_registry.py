@@ -27,7 +27,10 @@ def test_jobs_once_runs_every_registered_job_once_checks_first_and_mail_last(cap
     lines = job_lines(caplog)
     assert [line.split(":")[0].removeprefix("job ") for line in lines] == ONCE_ORDER
     assert "job log_retention: 0 log records deleted, 0 quarantined ingest items deleted, " in lines[8]
-    assert lines[8].endswith("0 ended throttle windows deleted")
+    assert lines[8].endswith(
+        "0 ended throttle windows deleted, 0 raw unit-data rows deleted, "
+        "0 5-minute, 0 hourly, 0 daily rollups deleted"
+    )
 
 
 @pytest.mark.django_db

@@ -11,10 +11,15 @@ from apis.server import serve
 def manage(argv: list[str]) -> None:
     """Run a Django management command, e.g. ``apis manage migrate``."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "apis.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     logsetup.set_program(argv[0] if argv[:1] and argv[0] in DJANGO_COMMANDS else "manage")
-    execute_from_command_line(["apis manage", *argv])
+    try:
+        execute_from_command_line(["apis manage", *argv])
+    except ImproperlyConfigured as exc:
+        # a bad setting (read when the settings load): one line naming the variable, no traceback
+        sys.exit(f"apis: configuration error: {exc}")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -209,6 +209,20 @@ DATA_LOSS_TOLERANCE_SEC = env_int("APIS_DATA_LOSS_TOLERANCE_SEC", 120)
 # The rollups of unit data (5 minutes, 1 hour, 1 day), also run by ``apis jobs``.
 ROLLUP_INTERVAL_SEC = env_int("APIS_ROLLUP_INTERVAL_SEC", 60)
 LOG_RETENTION_DAYS = env_int("APIS_LOG_RETENTION_DAYS", 365)
+# Retention of the telemetry, in days (0: kept for ever), applied by the ``log_retention`` job: raw unit
+# data, then the 5-minute, hourly and daily rollups.
+RETENTION_RAW_DAYS = env_int("APIS_RETENTION_RAW_DAYS", 90)
+RETENTION_5MIN_DAYS = env_int("APIS_RETENTION_5MIN_DAYS", 730)
+RETENTION_HOURLY_DAYS = env_int("APIS_RETENTION_HOURLY_DAYS", 0)
+RETENTION_DAILY_DAYS = env_int("APIS_RETENTION_DAILY_DAYS", 0)
+for _name, _days in (
+    ("APIS_RETENTION_RAW_DAYS", RETENTION_RAW_DAYS),
+    ("APIS_RETENTION_5MIN_DAYS", RETENTION_5MIN_DAYS),
+    ("APIS_RETENTION_HOURLY_DAYS", RETENTION_HOURLY_DAYS),
+    ("APIS_RETENTION_DAILY_DAYS", RETENTION_DAILY_DAYS),
+):
+    if _days < 0:
+        raise ImproperlyConfigured(f"{_name} must be 0 (keep for ever) or a positive number of days: {_days}")
 # A log line dated further than this from its receipt is stored at the edge of that window, and the
 # monitoring look-back ignores lines dated later than now plus this.
 LOG_CLOCK_SKEW_SEC = env_int("APIS_LOG_CLOCK_SKEW_SEC", 120)

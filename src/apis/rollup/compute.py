@@ -38,6 +38,7 @@ from operator import or_
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apis.core.models import UNIT_KEY
@@ -47,6 +48,7 @@ from apis.rollup.metrics import ENERGIES, METRICS, STAT_COLUMNS, energy_sql, met
 from apis.rollup.models import ROLLUP_WATERMARK_ID, Resolution, RollupWatermark, UnitRollup
 from apis.unit_data.models import UnitData
 from apis.unit_data.queries import committed_horizon
+from apis.unit_data.retention import raw_retention_bound
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +121,34 @@ def refresh(atoms: set[Bucket], hours: Iterable[Bucket] = (), days: Iterable[Buc
     """Recompute the 5-minute buckets ``atoms`` and the bucket of each run's next record from the raw rows,
     then the hours and local days holding them, and ``hours`` and ``days`` too (a coarser bucket left
     without finer rows is deleted). Call it inside a transaction. Returns the 5-minute buckets recomputed."""
-    atoms = atoms | _next_atoms(atoms)
+    atoms = _recomputable(atoms | _next_atoms(atoms))
     recompute_atoms(atoms)
     combine(HOUR, {(key, utc_floor(start, HOUR)) for key, start in atoms} | set(hours))
     combine(DAY, {(key, day_start(start)) for key, start in atoms} | set(days))
     return len(atoms)
+
+
+def _recomputable(atoms: set[Bucket]) -> set[Bucket]:
+    """``atoms`` without the 5-minute buckets that start before the raw retention bound and already have a
+    rollup: their raw rows may be gone, and a late record there must not replace what was counted with
+    itself (the late record is then left out of the rollups)."""
+    bound = raw_retention_bound(timezone.now())
+    old: dict[Key, list[datetime]] = defaultdict(list)
+    for key, start in atoms:
+        if bound is not None and start < bound:
+            old[key].append(start)
+    kept: set[Bucket] = set()
+    for (community_id, cluster_id, unit_id), starts in old.items():
+        rollups = UnitRollup.objects.filter(
+            resolution=FIVE_MINUTES,
+            community_id=community_id,
+            cluster_id=cluster_id,
+            unit_id=unit_id,
+            bucket__in=starts,
+        )
+        key = (community_id, cluster_id, unit_id)
+        kept |= {(key, bucket) for bucket in rollups.values_list("bucket", flat=True)}
+    return atoms - kept
 
 
 # ---- SQL helpers ------------------------------------------------------------------------------------------

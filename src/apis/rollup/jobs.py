@@ -5,7 +5,10 @@ from datetime import datetime
 from django.conf import settings
 
 from apis.jobs.registry import Job, Phase, register
+from apis.rollup import retention  # noqa: F401  (registers the rollups' clean-up step)
 from apis.rollup.compute import rollup_pass
+from apis.rollup.models import ROLLUP_WATERMARK_ID, RollupWatermark
+from apis.unit_data.retention import register_reader
 
 
 @register
@@ -17,3 +20,10 @@ def rollup_jobs() -> list[Job]:
 def roll_up(now: datetime) -> str:
     """One rollup pass; how many unit-data rows it processed."""
     return f"{rollup_pass(now)} unit-data rows rolled up"
+
+
+@register_reader
+def rolled_up_to() -> int:
+    """The last unit-data id the rollups are done with (raw retention keeps the newer rows)."""
+    watermark = RollupWatermark.objects.filter(pk=ROLLUP_WATERMARK_ID)
+    return watermark.values_list("last_id", flat=True).first() or 0

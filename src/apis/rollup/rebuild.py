@@ -5,12 +5,17 @@ then the hours overlapping the day and the day itself are combined again (those 
 are deleted), through the same :func:`apis.rollup.compute.refresh` as the incremental pass, so both give
 the same rows. The days visited are those holding records or rollups of the unit, found by index look-ups.
 Each transaction first locks the rollup watermark, so it never interleaves with a chunk of a running pass.
+
+Raw unit data older than ``APIS_RETENTION_RAW_DAYS`` is deleted (:mod:`apis.unit_data.retention`), so a day
+lying wholly or partly before that bound cannot be rebuilt: its rollups are all that is left. A rebuild
+therefore never starts before :func:`rebuildable_from`, the first whole local day after the bound.
 """
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from apis.core.models import UNIT_KEY
 from apis.core.sql import insert_rows
@@ -18,6 +23,7 @@ from apis.rollup.buckets import day_end, day_start, utc_floor
 from apis.rollup.compute import FIVE_MINUTES, HOUR, Key, refresh
 from apis.rollup.models import ROLLUP_WATERMARK_ID, Resolution, RollupWatermark, UnitRollup
 from apis.unit_data.models import ReportedUnit, UnitData
+from apis.unit_data.retention import raw_retention_bound
 
 
 def rollup_units(unit: Key | None = None) -> list[Key]:
@@ -37,10 +43,23 @@ def _day_ceiling(end: datetime) -> datetime:
     return start if start == end else day_end(start)
 
 
-def rebuild_unit(unit: Key, start: datetime | None = None, end: datetime | None = None) -> Iterator[tuple]:
+def rebuildable_from(now: datetime) -> datetime | None:
+    """The start of the first local day lying wholly at or after the raw retention bound at ``now`` (its
+    raw rows are all kept), ``None`` when raw data is kept for ever."""
+    bound = raw_retention_bound(now)
+    return None if bound is None else _day_ceiling(bound)
+
+
+def rebuild_unit(
+    unit: Key, start: datetime | None = None, end: datetime | None = None, *, now: datetime | None = None
+) -> Iterator[tuple]:
     """Rebuild the rollups of ``unit`` over the whole local days from the one holding ``start`` to the one
-    holding the instant before ``end`` (no bound: all); yields (day, raw rows) for each day rebuilt."""
+    holding the instant before ``end`` (no bound: all), never before :func:`rebuildable_from` ``now``;
+    yields (day, raw rows) for each day rebuilt."""
     cursor = None if start is None else day_start(start)
+    floor = rebuildable_from(now or timezone.now())
+    if floor is not None and (cursor is None or cursor < floor):
+        cursor = floor
     limit = None if end is None else _day_ceiling(end)
     while (day := _next_day(unit, cursor)) is not None and (limit is None or day < limit):
         yield day, _rebuild_day(unit, day)

@@ -3,12 +3,14 @@ recompute rollups from the raw unit data."""
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from apis.core.models import ID_MAX_LENGTH
 from apis.core.timeparse import iso_z, parse_query_datetime
 from apis.rollup.compute import Key
-from apis.rollup.rebuild import rebuild_unit, rollup_units
+from apis.rollup.rebuild import rebuild_unit, rebuildable_from, rollup_units
 
 # A progress line every this many days of one unit.
 PROGRESS_DAYS = 30
@@ -17,7 +19,8 @@ PROGRESS_DAYS = 30
 class Command(BaseCommand):
     help = (
         "Delete and recompute the rollups of unit data from the raw rows, one unit and one local day "
-        "(APIS_TIME_ZONE) per transaction; the range is widened to whole local days."
+        "(APIS_TIME_ZONE) per transaction; the range is widened to whole local days, and starts no earlier "
+        "than the first whole day after the raw retention bound (APIS_RETENTION_RAW_DAYS)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,16 +44,25 @@ class Command(BaseCommand):
         units = rollup_units(unit)
         if unit is not None and not units:
             raise CommandError(f"no unit data nor rollups of {options['unit']}")
+        now = timezone.now()
+        floor = rebuildable_from(now)
+        if floor is not None and (start is None or start < floor):
+            self.stdout.write(
+                f"rebuild starts at {iso_z(floor)}, the first whole local day after the raw retention bound "
+                f"(APIS_RETENTION_RAW_DAYS={settings.RETENTION_RAW_DAYS}): the older rollups are kept"
+            )
         days = records = 0
         for key in units:
-            unit_days, unit_records = self._rebuild(key, start, end)
+            unit_days, unit_records = self._rebuild(key, start, end, now)
             days, records = days + unit_days, records + unit_records
         self.stdout.write(f"rollups rebuilt: {len(units)} units, {days} days, {records} records")
 
-    def _rebuild(self, unit: Key, start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    def _rebuild(
+        self, unit: Key, start: datetime | None, end: datetime | None, now: datetime
+    ) -> tuple[int, int]:
         path = "/".join(unit)
         days = records = 0
-        for day, count in rebuild_unit(unit, start, end):
+        for day, count in rebuild_unit(unit, start, end, now=now):
             days, records = days + 1, records + count
             if days % PROGRESS_DAYS == 0:
                 self.stdout.write(f"{path}: {days} days rebuilt, up to the day of {iso_z(day)}")
