@@ -118,3 +118,12 @@ def test_a_silent_unit_shows_its_own_newest_record_in_the_latest_set(client_as):
         "E003": 52.0,
         "E004": 51.0,
     }
+
+
+def test_a_unit_has_no_data_when_only_its_namesakes_in_other_clusters_reported(client_as):
+    for community, cluster, later, rsoc in NEIGHBOURS:
+        register(community, cluster)
+        store_cluster(community, cluster, later, rsoc)
+    availability = client_as("admin").get("/api/staff/downtime/availability", {**IDS, **PERIOD}).json()
+    assert [unit["hasData"] for unit in availability["units"]] == [False] * 4
+    assert availability["noDataUnitCount"] == 4
