@@ -3,13 +3,16 @@ login, admin login, the misc credential endpoints, ``/api/token/``), whatever sp
 and one per client address, resolved through trusted reverse proxies only."""
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
+from apis.core import throttle
 from apis.core.clientaddr import forwarded_client, parse_networks
 from apis.core.models import ThrottleBucket
 
@@ -235,3 +238,31 @@ def test_the_retention_job_judges_ended_windows_at_the_moment_it_is_run_for(limi
     assert ThrottleBucket.objects.count() == 2  # the name's and the address's windows still run
     assert run_job(retention, timezone.now() + timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SEC + 1))
     assert ThrottleBucket.objects.count() == 0
+
+
+@pytest.mark.parametrize("surface", ["api", "admin", "jwt"])
+def test_a_successful_login_clears_the_failures_of_its_identity(limit, surface):
+    login = SURFACES[surface]
+    for _ in range(limit - 1):
+        assert login("admin", "wrong") == FAILURE[surface]
+    assert login("admin", "admin") == SUCCESS[surface]
+    assert login("admin", "wrong") == FAILURE[surface]  # counted from zero again: under the limit
+    assert login("admin", "admin") == SUCCESS[surface]
+
+
+def test_an_event_racing_the_creation_of_its_key_is_counted_on_the_row_the_other_created(monkeypatch):
+    real_atomic = transaction.atomic
+
+    @contextmanager
+    def raced(*args, **kwargs):
+        # The other event creates the key's row between this one's look-ups and its INSERT.
+        ThrottleBucket.objects.create(
+            key="name:raced", hits=1, window_ends=timezone.now() + timedelta(minutes=5)
+        )
+        with real_atomic(*args, **kwargs):
+            yield
+
+    monkeypatch.setattr(throttle.transaction, "atomic", raced)
+    hits, _ = throttle.count_event("name:raced", 300)
+    assert hits == 2
+    assert ThrottleBucket.objects.get(key="name:raced").hits == 2
