@@ -29,7 +29,6 @@ from apis.core.openapi import (
     DATETIME,
     NUMBER,
     STRING,
-    UNIT_ID,
     Answer,
     Param,
     array_of,
@@ -40,6 +39,7 @@ from apis.core.openapi import (
 from apis.core.timeparse import iso_z
 from apis.rollup.metrics import ENERGIES, METRICS, stat_column
 from apis.rollup.models import Resolution, UnitRollup
+from apis.unit_data.history import KNOWN_UNIT_PARAM, UNIT_PERIOD_PARAMS
 from apis.unit_data.queries import known_unit
 
 RESOLUTIONS: dict[str, int] = {
@@ -297,26 +297,19 @@ _COMMON_PARAMS = (
         ),
     ),
 )
-_STAFF_REQUIRED = ("unitId", *PERIOD_PARAMS)
 
 
 @api("GET")
 @staff_cluster
 @describe(
-    Param(
-        "unitId",
-        UNIT_ID,
-        True,
-        "a registered unit of the cluster, or one that reported",
-        errors=("no param : " + ", ".join(_STAFF_REQUIRED), "unknown unitId : <value>"),
-    ),
+    KNOWN_UNIT_PARAM,
     *_COMMON_PARAMS,
     answer=ANSWER,
 )
 def staff_aggregate(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """One unit's rollups (5 min, 1 h or 1 local day) over a required period, as JSON or CSV."""
     unit_id = param(request, "unitId")
-    checked = AggregateQuery(request, (community_id, cluster_id, unit_id), _STAFF_REQUIRED)
+    checked = AggregateQuery(request, (community_id, cluster_id, unit_id), UNIT_PERIOD_PARAMS)
     if not known_unit(community_id, cluster_id, unit_id):
         raise InvalidRequest(f"unknown unitId : {unit_id}")
     return checked.answer()

@@ -17,18 +17,21 @@ from apis.unit_data.downsample import downsample
 from apis.unit_data.queries import known_unit
 
 DEFAULT_POINTS, MAX_POINTS = 500, 2000
+# The required unit of the staff views over one unit's period (UNIT HISTORY, the rollups' aggregate).
+UNIT_PERIOD_PARAMS = ("unitId", *PERIOD_PARAMS)
+KNOWN_UNIT_PARAM = Param(
+    "unitId",
+    UNIT_ID,
+    True,
+    "a registered unit of the cluster, or one that reported",
+    errors=("no param : " + ", ".join(UNIT_PERIOD_PARAMS), "unknown unitId : <value>"),
+)
 
 
 @api("GET")
 @staff_cluster
 @describe(
-    Param(
-        "unitId",
-        UNIT_ID,
-        True,
-        "a registered unit of the cluster, or one that reported",
-        errors=("no param : unitId, datetimeFrom, datetimeTo", "unknown unitId : <value>"),
-    ),
+    KNOWN_UNIT_PARAM,
     *period(required=True),
     Param(
         "points",
@@ -41,9 +44,8 @@ DEFAULT_POINTS, MAX_POINTS = 500, 2000
 def unit_history(request: HttpRequest, community_id: str, cluster_id: str) -> HttpResponse:
     """Bucketed averages of one unit's rsoc, PV power and DC-grid power over a required period."""
     unit_id = param(request, "unitId")
-    required = ("unitId", *PERIOD_PARAMS)
-    if not all(param(request, name) for name in required):
-        raise InvalidRequest("no param : " + ", ".join(required))
+    if not all(param(request, name) for name in UNIT_PERIOD_PARAMS):
+        raise InvalidRequest("no param : " + ", ".join(UNIT_PERIOD_PARAMS))
     start, end = query_period(request)
     points = int_param(request, "points", DEFAULT_POINTS, MAX_POINTS)
     if not known_unit(community_id, cluster_id, unit_id):
