@@ -25,4 +25,4 @@ def post(url: str, body: object, token: str | None = None, raw: bool = False):
 
 
 def stored_units() -> list[dict]:
-    return [row.data for row in UnitData.objects.order_by("unit_id", "dataset_id")]
+    return [row.data for row in UnitData.objects.order_by("reported_unit__unit_id", "dataset_id")]

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from apis.ingest.parse import parse_unit_data
 from apis.rollup.compute import rollup_pass
 from apis.rollup.models import UnitRollup
+from apis.unit_data import documents
 from apis.unit_data.models import UnitData
 from apis.unit_data.store import store_unit_data
 from tests.helpers import ROLLUP_ENERGIES
@@ -163,12 +164,15 @@ def add(values: dict, metrics: dict[str, float | None], dt: float) -> None:
 def expected_rollups() -> dict[tuple, dict]:
     """Every rollup row the raw unit data calls for: (resolution, unit, bucket) → values."""
     rows = sorted(
-        UnitData.objects.filter(time__isnull=False).values_list("unit_id", "time", "id", "data"),
+        UnitData.objects.filter(time__isnull=False).values_list(
+            "reported_unit__unit_id", "time", "id", "document"
+        ),
         key=lambda row: row[:3],
     )
     result: dict[tuple, dict] = defaultdict(new_bucket)
     previous: dict[str, datetime] = {}
-    for unit, moment, _, data in rows:
+    for unit, moment, _, blob in rows:
+        data = documents.decode(blob)
         dt = min((moment - previous[unit]).total_seconds(), CAP) if unit in previous else 0.0
         previous[unit] = moment
         metrics = {metric: number(data, paths) for metric, paths in PATHS.items()}

@@ -40,10 +40,12 @@ def test_command_stores_a_30_second_row_per_unit_and_cluster_and_creates_the_reg
 
     assert UnitData.objects.count() == 2 * 3 * CYCLES_PER_DAY
     for cluster in ("oss_cluster", "cluster_002"):
-        rows = UnitData.objects.filter(community_id="oss_community", cluster_id=cluster)
-        assert sorted(rows.values_list("unit_id", flat=True).distinct()) == ["E001", "E002", "E003"]
-        assert rows.filter(unit_id="E002").latest("dataset_id").time == END
-        assert rows.filter(unit_id="E002").earliest("dataset_id").time == END - timedelta(days=1, seconds=-30)
+        rows = UnitData.objects.filter(
+            reported_unit__community_id="oss_community", reported_unit__cluster_id=cluster
+        )
+        assert sorted(rows.values_list("reported_unit__unit_id", flat=True).distinct()) == ["E001", "E002", "E003"]
+        assert rows.filter(reported_unit__unit_id="E002").latest("dataset_id").time == END
+        assert rows.filter(reported_unit__unit_id="E002").earliest("dataset_id").time == END - timedelta(days=1, seconds=-30)
     assert sorted(Unit.objects.values_list("cluster__code", "code")) == [
         (cluster, unit) for cluster in ("cluster_002", "oss_cluster") for unit in ("E001", "E002", "E003")
     ]

@@ -48,8 +48,9 @@ def test_unit_data_report_is_stored_with_its_time_in_utc(token):
     assert first["datasetId"] == 1_577_847_600_000
     assert [first["oesunit"]["id"], second["oesunit"]["id"]] == ["E001", "E002"]
     assert first["emu"] == unit_doc()["emu"]
-    row = UnitData.objects.get(unit_id="E002")
-    assert (row.community_id, row.cluster_id, row.effective_mode) == (COMMUNITY, CLUSTER, "heteronomous")
+    row = UnitData.objects.get(reported_unit__unit_id="E002")
+    assert (row.reported_unit.community_id, row.reported_unit.cluster_id) == (COMMUNITY, CLUSTER)
+    assert row.effective_mode == "heteronomous"
     assert row.time == datetime(2020, 1, 1, 3, tzinfo=UTC)
 
 

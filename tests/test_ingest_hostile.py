@@ -327,7 +327,7 @@ def test_unit_id_length_is_counted_in_characters_as_the_column_does(token, unit_
     response = post(UNIT_URL, [unit_doc(unit_id)], token)
 
     assert response.json()["stored"] == int(stored)
-    assert UnitData.objects.filter(unit_id=unit_id).exists() == stored
+    assert UnitData.objects.filter(reported_unit__unit_id=unit_id).exists() == stored
 
 
 @pytest.mark.parametrize(
@@ -486,7 +486,11 @@ def test_a_unit_without_time_does_not_cost_the_cycle_of_the_others(token):
         "skipped": 0,
         "rejected": [{"index": 2, "field": "time", "reason": "missing"}],
     }
-    assert sorted(UnitData.objects.values_list("unit_id", flat=True)) == ["E001", "E002", "E004"]
+    assert sorted(UnitData.objects.values_list("reported_unit__unit_id", flat=True)) == [
+        "E001",
+        "E002",
+        "E004",
+    ]
     assert ReportedUnit.objects.count() == 3
     assert RejectedItem.objects.get().raw == json.dumps(_cycle({"E003"})[2], separators=(",", ":"))
 

@@ -12,7 +12,7 @@ from tests.helpers import APIS, command_env
 from tests.payloads import JOB_TYPES
 
 MONITORING_JOBS = list(JOB_TYPES)
-ONCE_ORDER = [*MONITORING_JOBS, "downtime", "rollup", "log_retention", "mail"]
+ONCE_ORDER = [*MONITORING_JOBS, "downtime", "rollup", "deal_rollup", "log_retention", "mail"]
 
 
 def job_lines(caplog) -> list[str]:
@@ -26,8 +26,9 @@ def test_jobs_once_runs_every_registered_job_once_checks_first_and_mail_last(cap
         call_command("jobs", once=True)
     lines = job_lines(caplog)
     assert [line.split(":")[0].removeprefix("job ") for line in lines] == ONCE_ORDER
-    assert "job log_retention: 0 log records deleted, 0 quarantined ingest items deleted, " in lines[8]
-    assert lines[8].endswith(
+    retention = lines[ONCE_ORDER.index("log_retention")]
+    assert "job log_retention: 0 log records deleted, 0 quarantined ingest items deleted, " in retention
+    assert retention.endswith(
         "0 ended throttle windows deleted, 0 raw unit-data rows deleted, "
         "0 5-minute, 0 hourly, 0 daily rollups deleted"
     )
@@ -45,9 +46,10 @@ def test_a_failing_job_makes_jobs_once_fail_after_every_other_job_has_run(caplog
         call_command("jobs", once=True)
     lines = job_lines(caplog)
     assert lines[len(MONITORING_JOBS)] == "job broken_check failed"
-    assert [line.split(":")[0] for line in lines[-4:]] == [
+    assert [line.split(":")[0] for line in lines[-5:]] == [
         "job downtime",
         "job rollup",
+        "job deal_rollup",
         "job log_retention",
         "job mail",
     ]

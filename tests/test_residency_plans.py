@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apis.deal.models import Deal
 from apis.unit_data.models import UnitData
+from apis.unit_data.store import UnitRecord, store_unit_data
 from tests.payloads import CLUSTER, COMMUNITY
 from tests.residency import UNIT, live_in
 
@@ -39,20 +40,14 @@ PERIODS = {
 def long_history(demo_registry) -> None:
     """20 units reporting every 10 minutes for ~10 days, and one deal between two of them per cycle."""
     moments = [START + timedelta(minutes=10 * n) for n in range(CYCLES)]
-    UnitData.objects.bulk_create(
-        (
-            UnitData(
-                community_id=COMMUNITY,
-                cluster_id=CLUSTER,
-                unit_id=unit,
-                dataset_id=int(moment.timestamp() * 1000),
-                time=moment,
-                data={"time": moment.isoformat()},
+    store_unit_data(
+        [
+            UnitRecord(
+                COMMUNITY, CLUSTER, unit, int(moment.timestamp() * 1000), moment, {"time": moment.isoformat()}
             )
             for moment in moments
             for unit in UNITS
-        ),
-        batch_size=2000,
+        ]
     )
     Deal.objects.bulk_create(
         (

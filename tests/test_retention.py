@@ -139,7 +139,7 @@ def test_raw_retention_deletes_a_backlog_in_several_small_batches_and_counts_eve
     assert line == "10 raw unit-data rows deleted"
     deletes = [query for query in queries.captured_queries if query["sql"].upper().startswith("DELETE")]
     assert len(deletes) == 4  # 3 + 3 + 3 + 1, each one short statement
-    assert list(UnitData.objects.values_list("unit_id", flat=True)) == ["E002"]
+    assert list(UnitData.objects.values_list("reported_unit__unit_id", flat=True)) == ["E002"]
 
 
 def test_the_log_retention_job_line_reports_what_the_telemetry_steps_deleted(settings, caplog):

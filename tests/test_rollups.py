@@ -284,7 +284,7 @@ def test_rebuilding_a_range_gives_the_rows_of_the_incremental_path_and_leaves_th
     UnitRollup.objects.filter(unit_id="E002", bucket__gte=second_day).update(records=999, pv_wh=-1)
     UnitRollup.objects.filter(unit_id="E002", resolution=86400, bucket=first_day).update(records=999)
     last = (
-        UnitData.objects.filter(unit_id="E001", time__isnull=False)
+        UnitData.objects.filter(reported_unit__unit_id="E001", time__isnull=False)
         .order_by("-time")
         .values_list("time", flat=True)
         .first()
@@ -302,7 +302,8 @@ def test_rebuilding_a_range_gives_the_rows_of_the_incremental_path_and_leaves_th
         rolled_up | {(86400, "E002", first_day): rolled_up[(86400, "E002", first_day)] | {"records": 999}},
     )
     counts = {
-        unit: UnitData.objects.filter(unit_id=unit, time__gte=second_day).count() for unit in ("E001", "E002")
+        unit: UnitData.objects.filter(reported_unit__unit_id=unit, time__gte=second_day).count()
+        for unit in ("E001", "E002")
     }
     assert output.splitlines() == [
         f"{COMMUNITY}/{CLUSTER}/E001: 1 days, {counts['E001']} records rebuilt",

@@ -143,6 +143,6 @@ def test_admin_lists_unit_data_filtered_by_unit_and_offers_no_changes(staff, dem
     store(doc("E001", CYCLE_1), doc("E002", CYCLE_1))
     listing = staff.get("/admin/unit_data/unitdata/", {"unit": "E002"})
     assert listing.status_code == 200
-    rows = [row.unit_id for row in listing.context["cl"].result_list]
+    rows = [row.reported_unit.unit_id for row in listing.context["cl"].result_list]
     assert rows == ["E002"]
     assert staff.get("/admin/unit_data/unitdata/add/").status_code == 403

@@ -181,7 +181,7 @@ def test_a_bson_document_up_to_the_limit_is_imported_and_one_byte_more_is_reject
 
     assert "4 read from 1 file(s), 3 imported, 0 skipped (already present), 1 rejected" in report
     assert f"document 3: larger than BSON's limit: {MAX_DOCUMENT_BYTES + 1:,} bytes" in report
-    assert len(UnitData.objects.get(unit_id="E002").data["pad"]) > 16 << 20
+    assert len(UnitData.objects.get(reported_unit__unit_id="E002").data["pad"]) > 16 << 20
 
 
 @pytest.mark.django_db

@@ -77,8 +77,9 @@ def test_a_mongodump_is_imported_whole_and_a_second_run_skips_every_document(tmp
     assert "apisLog: 10 read from 1 file(s), 10 imported" in report
     assert "downtime: 2 read from 1 file(s), 2 imported" in report
     assert "downtimeStatus: 4 read from 1 file(s), 4 imported" in report
-    row = UnitData.objects.get(unit_id="E002", dataset_id=1_577_847_600_000)
-    assert (row.community_id, row.cluster_id, row.effective_mode) == (COMMUNITY, CLUSTER, "autonomous")
+    row = UnitData.objects.get(reported_unit__unit_id="E002", dataset_id=1_577_847_600_000)
+    assert (row.reported_unit.community_id, row.reported_unit.cluster_id) == (COMMUNITY, CLUSTER)
+    assert row.effective_mode == "autonomous"
     assert row.data["time"] == "2020-01-01T03:00:00Z"
     assert row.data["datasetId"] == 1_577_847_600_000 and "_id" not in row.data
     assert row.data["dcdc"]["meter"]["vg"] == 350.2
@@ -166,7 +167,7 @@ def test_invalid_documents_are_rejected_with_their_reasons_and_the_valid_ones_ar
         "downtime.bson document 1: recoveryDateTime 2020-01-01T02:59:00+00:00 is before downDateTime"
         in report
     )
-    assert list(UnitData.objects.values_list("unit_id", flat=True)) == ["E001"]
+    assert list(UnitData.objects.values_list("reported_unit__unit_id", flat=True)) == ["E001"]
     assert list(Deal.objects.values_list("deal_id", flat=True)) == ["d-ok"]
     assert ApisLog.objects.count() == 1 and not Downtime.objects.exists()
 

@@ -38,6 +38,11 @@ class CodeFilter(admin.SimpleListFilter):
             return queryset.filter(**{self.column: self.value()})
         return queryset
 
+    @classmethod
+    def on(cls, column: str) -> type["CodeFilter"]:
+        """This filter on another column, e.g. ``reported_unit__unit_id`` through a key to the ids."""
+        return type(cls.__name__, (cls,), {"column": column})
+
 
 class CommunityFilter(CodeFilter):
     title = parameter_name = "community"

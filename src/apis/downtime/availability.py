@@ -87,9 +87,9 @@ def _registered_units(community_id: str, cluster_id: str, start: datetime, stop:
         return units.order_by("code").annotate(has_data=Value(False))
     start_value, stop_value = Value(start, DateTimeField()), Value(stop, DateTimeField())
     records = UnitData.objects.filter(
-        community_id=community_id,
-        cluster_id=cluster_id,
-        unit_id=OuterRef("code"),
+        reported_unit__community_id=community_id,
+        reported_unit__cluster_id=cluster_id,
+        reported_unit__unit_id=OuterRef("code"),
         time__gte=Greatest(start_value, Coalesce(OuterRef("available_from"), start_value)),
         time__lt=Least(stop_value, Coalesce(OuterRef("available_to"), stop_value)),
     )

@@ -99,7 +99,7 @@ def _process_chunk(after: int, horizon: int, limit: int, tolerance: timedelta) -
     rows = list(
         UnitData.objects.filter(id__gt=after, id__lte=horizon)
         .order_by("id")
-        .values_list("id", *UNIT_KEY, "time", "effective_mode")[:limit]
+        .values_list("id", *(f"reported_unit__{name}" for name in UNIT_KEY), "time", "effective_mode")[:limit]
     )
     if not rows:
         return 0, after
@@ -215,8 +215,9 @@ def _place_late(
 def _neighbours(row_ids: list[int], after: int) -> dict[int, tuple[datetime | None, bool, datetime | None]]:
     """For each row: the time of the processed record at or before it and whether that one is down, and
     the time of the processed record after it (index look-ups, one query per batch)."""
-    same_unit = {name: OuterRef(name) for name in UNIT_KEY}
-    processed = UnitData.objects.filter(**same_unit, id__lte=after, time__isnull=False)
+    processed = UnitData.objects.filter(
+        reported_unit=OuterRef("reported_unit"), id__lte=after, time__isnull=False
+    )
     before = processed.filter(time__lte=OuterRef("time")).order_by("-time", "id")
     later = processed.filter(time__gt=OuterRef("time")).order_by("time", "id")
     found: dict[int, tuple[datetime | None, bool, datetime | None]] = {}

@@ -36,11 +36,11 @@ from apis.ingest.report import (
     check_level,
     parse_items,
 )
-from apis.unit_data.models import UnitData
+from apis.unit_data.models import ReportedUnit, UnitData
 from apis.unit_data.store import UnitRecord
 
 # The columns the keys are stored in: a longer value is refused here instead of failing the INSERT.
-ID_MAX_LENGTH = UnitData._meta.get_field("unit_id").max_length
+ID_MAX_LENGTH = ReportedUnit._meta.get_field("unit_id").max_length
 MODE_MAX_LENGTH = UnitData._meta.get_field("effective_mode").max_length
 DEAL_UNIT_MAX_LENGTH = Deal._meta.get_field("charge_unit_id").max_length
 # Integers are stored in 64-bit signed columns.

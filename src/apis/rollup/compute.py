@@ -49,6 +49,7 @@ from apis.rollup.models import ROLLUP_WATERMARK_ID, Resolution, RollupWatermark,
 from apis.unit_data.models import UnitData
 from apis.unit_data.queries import committed_horizon
 from apis.unit_data.retention import raw_retention_bound
+from apis.unit_data.store import reported_unit_ids
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def rollup_pass(
 def _chunk(after: int, horizon: int, limit: int) -> list[tuple]:
     """Up to ``limit`` unit-data rows after id ``after`` in id order: (id, community, cluster, unit, time)."""
     rows = UnitData.objects.filter(id__gt=after, id__lte=horizon).order_by("id")
-    return list(rows.values_list("id", *UNIT_KEY, "time")[:limit])
+    return list(rows.values_list("id", *(f"reported_unit__{name}" for name in UNIT_KEY), "time")[:limit])
 
 
 def _process_chunk(after: int, horizon: int, limit: int) -> tuple[int, int, int] | None:
@@ -158,6 +159,10 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+_UNIT_COLUMN = _quote(UnitData._meta.get_field("reported_unit").column)
+_ID_PLACEHOLDER = "CAST(%s AS bigint)"  # typed even when every unit of a batch is unknown (NULL)
+
+
 def _time_placeholder() -> str:
     return "CAST(%s AS timestamp with time zone)" if connection.vendor == "postgresql" else "%s"
 
@@ -201,15 +206,16 @@ def _next_atoms(atoms: set[Bucket]) -> set[Bucket]:
     """The 5-minute bucket of each unit's first record at or after the end of each run of ``atoms``."""
     found: set[Bucket] = set()
     table = _quote(UnitData._meta.db_table)
-    same_unit = " AND ".join(f"d.{_quote(c)} = runs.{c}" for c in UNIT_KEY)
-    for batch in _batches(_run_ends(atoms), BUCKETS_PER_QUERY):
-        values = ", ".join([f"(%s, %s, %s, %s, {_time_placeholder()})"] * len(batch))
+    ends = _run_ends(atoms)
+    pks = reported_unit_ids([key for key, _ in ends])
+    for batch in _batches(ends, BUCKETS_PER_QUERY):
+        values = ", ".join([f"(%s, {_ID_PLACEHOLDER}, {_time_placeholder()})"] * len(batch))
         sql = (
-            f"WITH runs (n, community_id, cluster_id, unit_id, run_end) AS (VALUES {values}) "
+            f"WITH runs (n, unit_pk, run_end) AS (VALUES {values}) "
             f"SELECT n, (SELECT MIN(d.{_quote('time')}) FROM {table} d "
-            f"WHERE {same_unit} AND d.{_quote('time')} >= runs.run_end) FROM runs"
+            f"WHERE d.{_UNIT_COLUMN} = runs.unit_pk AND d.{_quote('time')} >= runs.run_end) FROM runs"
         )
-        params = [p for n, (key, end) in enumerate(batch) for p in (n, *key, _time_param(end))]
+        params = [p for n, (key, end) in enumerate(batch) for p in (n, pks.get(key), _time_param(end))]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             for n, first in cursor.fetchall():
@@ -232,7 +238,7 @@ def _records_sql() -> str:
     columns = f"{table}.id AS row_id, {table}.{time} AS row_time" + "".join(
         f", {metric_sql(m)} AS m_{m}" for m in METRICS
     )
-    match = " AND ".join(f"{table}.{_quote(c)} = w.{c}" for c in UNIT_KEY)
+    match = f"{table}.{_UNIT_COLUMN} = w.unit_pk"
     match += f" AND {table}.{time} >= w.lead_from AND {table}.{time} < w.b_stop"
     if connection.vendor == "postgresql":
         return f"wanted w CROSS JOIN LATERAL (SELECT {columns} FROM {table} WHERE {match} OFFSET 0) d"
@@ -247,7 +253,7 @@ def _atoms_sql(count: int, cap: int) -> str:
     one, when it lies within the cap, gives that one's dt; an older one gives the cap, none at all 0."""
     table, time = _quote(UnitData._meta.db_table), _quote("time")
     tp = _time_placeholder()
-    values = ", ".join([f"(%s, %s, %s, %s, {tp}, {tp}, {tp})"] * count)
+    values = ", ".join([f"(%s, {_ID_PLACEHOLDER}, {tp}, {tp}, {tp})"] * count)
     metrics = "".join(f", m_{m}" for m in METRICS)
     latest = "".join(
         f", FIRST_VALUE(m_{m}) OVER (PARTITION BY n ORDER BY CASE WHEN m_{m} IS NULL THEN 1 ELSE 0 END, "
@@ -259,18 +265,20 @@ def _atoms_sql(count: int, cap: int) -> str:
         f", COALESCE(SUM(({energy_sql(e, 'm_' + metric)}) * dt), 0) / 3600.0"
         for e, (metric, _) in ENERGIES.items()
     )
-    same_unit = " AND ".join(f"p.{_quote(c)} = timeline.{c}" for c in UNIT_KEY)
     # MAX rather than EXISTS: both databases read it from the end of the (unit, time) index
-    earlier = f"(SELECT MAX(p.{time}) FROM {table} p WHERE {same_unit} AND p.{time} < timeline.lead_from)"
+    earlier = (
+        f"(SELECT MAX(p.{time}) FROM {table} p "
+        f"WHERE p.{_UNIT_COLUMN} = timeline.unit_pk AND p.{time} < timeline.lead_from)"
+    )
     gap = _seconds("timeline.row_time", "timeline.row_previous")
     dt = (
         f"CASE WHEN row_previous IS NULL THEN (CASE WHEN {earlier} IS NULL THEN 0 ELSE {cap} END) "
         f"WHEN {gap} >= {cap} THEN {cap} ELSE {gap} END"
     )
     return (
-        f"WITH wanted (n, community_id, cluster_id, unit_id, lead_from, b_start, b_stop) "
+        f"WITH wanted (n, unit_pk, lead_from, b_start, b_stop) "
         f"AS (VALUES {values}), "
-        f"timeline AS (SELECT n, community_id, cluster_id, unit_id, lead_from, b_start, row_id, row_time, "
+        f"timeline AS (SELECT n, unit_pk, lead_from, b_start, row_id, row_time, "
         f"LAG(row_time) OVER (PARTITION BY n ORDER BY row_time, row_id) AS row_previous{metrics} "
         f"FROM {_records_sql()}), "
         f"spans AS (SELECT timeline.*, {dt} AS dt{latest} FROM timeline WHERE row_time >= b_start) "
@@ -283,11 +291,13 @@ def recompute_atoms(atoms: Iterable[Bucket]) -> int:
     cap = settings.DATA_LOSS_TOLERANCE_SEC
     width, lead = timedelta(seconds=FIVE_MINUTES), timedelta(seconds=cap)
     written = 0
-    for batch in _batches(sorted(set(atoms)), BUCKETS_PER_QUERY):
+    wanted = sorted(set(atoms))
+    pks = reported_unit_ids([key for key, _ in wanted])
+    for batch in _batches(wanted, BUCKETS_PER_QUERY):
         params = [
             p
             for n, (key, start) in enumerate(batch)
-            for p in (n, *key, *(_time_param(t) for t in (start - lead, start, start + width)))
+            for p in (n, pks.get(key), *(_time_param(t) for t in (start - lead, start, start + width)))
         ]
         with connection.cursor() as cursor:
             cursor.execute(_atoms_sql(len(batch), cap), params)

@@ -1,24 +1,14 @@
-"""What a rollup keeps of a unit-data record: the metrics, each read from JSON paths of the record (the first
-number found wins, as ``SERIES`` in :mod:`apis.unit_data.downsample`), and the energies integrated from the
-power metrics.
-
-A value that is missing, null, a string or any other non-number is skipped (SQL NULL), never an error.
+"""What a rollup keeps of a unit-data record: the metrics of :mod:`apis.unit_data.metrics` (typed columns of
+the raw rows, null where the document held no number: such a value is skipped, never an error), and the
+energies integrated from the power metrics.
 """
 
 from enum import Enum
 
-from apis.unit_data.downsample import first_json_number
+from django.db import connection
 
-# Metric name → JSON paths in the record; the first one holding a number wins.
-METRICS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "rsoc": (("battery", "rsoc"), ("emu", "rsoc")),
-    "battery_w": (("dcdc", "meter", "wb"),),
-    "pv_w": (("emu", "pvc_charge_power"),),
-    "dc_grid_w": (("dcdc", "meter", "wg"),),
-    "dc_grid_v": (("dcdc", "meter", "vg"),),
-    "ac_in_w": (("dcdc", "powermeter", "p2"),),
-    "ac_out_w": (("emu", "ups_output_power"),),
-}
+from apis.unit_data.metrics import METRICS
+from apis.unit_data.models import UnitData
 
 # The statistics kept per metric, as the columns ``<metric>_<stat>``: how many records had a number, their
 # sum, minimum and maximum, and the number of the latest record in the bucket that had one. The average is
@@ -55,9 +45,10 @@ STAT_COLUMNS = tuple(stat_column(metric, stat) for metric in METRICS for stat in
 
 
 def metric_sql(metric: str) -> str:
-    """SQL for the metric's value in a unit-data row (the ``data`` column qualified by the unit-data table)
-    as a floating-point number, NULL when the record has none."""
-    return f"(1.0 * {first_json_number(METRICS[metric])})"
+    """SQL for the metric's value in a unit-data row (its column, qualified by the unit-data table), NULL
+    when the record has none."""
+    quote = connection.ops.quote_name
+    return f"{quote(UnitData._meta.db_table)}.{quote(UnitData._meta.get_field(metric).column)}"
 
 
 def energy_sql(energy: str, value: str) -> str:

@@ -22,7 +22,8 @@ from apis.core.sql import insert_rows
 from apis.rollup.buckets import day_end, day_start, utc_floor
 from apis.rollup.compute import FIVE_MINUTES, HOUR, Key, refresh
 from apis.rollup.models import ROLLUP_WATERMARK_ID, Resolution, RollupWatermark, UnitRollup
-from apis.unit_data.models import ReportedUnit, UnitData
+from apis.unit_data.models import ReportedUnit
+from apis.unit_data.queries import unit_rows
 from apis.unit_data.retention import raw_retention_bound
 
 
@@ -69,7 +70,7 @@ def rebuild_unit(
 def _next_day(unit: Key, cursor: datetime | None) -> datetime | None:
     """The first local day from ``cursor`` on holding a record or a rollup of ``unit``."""
     of_unit = dict(zip(UNIT_KEY, unit, strict=True))
-    raw = UnitData.objects.filter(**of_unit, time__isnull=False)
+    raw = unit_rows(*unit).filter(time__isnull=False)
     if cursor is not None:
         raw = raw.filter(time__gte=cursor)
     firsts = [raw.order_by("time").values_list("time", flat=True).first()]
@@ -93,9 +94,7 @@ def _rebuild_day(unit: Key, day: datetime) -> int:
         UnitRollup.objects.filter(
             resolution__in=(FIVE_MINUTES, Resolution.DAY), **of_unit, bucket__gte=day, bucket__lt=end
         ).delete()
-        times = list(
-            UnitData.objects.filter(**of_unit, time__gte=day, time__lt=end).values_list("time", flat=True)
-        )
+        times = list(unit_rows(*unit).filter(time__gte=day, time__lt=end).values_list("time", flat=True))
         atoms = {(unit, utc_floor(moment, FIVE_MINUTES)) for moment in times}
         hours, hour = set(), utc_floor(day, HOUR)
         while hour < end:

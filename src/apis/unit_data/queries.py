@@ -1,6 +1,6 @@
 """What the unit-data API reads: the newest records of a cluster, and a resident's newest record of their
-unit within their residency periods. Every query is an index lookup (``ReportedUnit``, or ``UnitData`` by
-cluster/unit and ``datasetId``), so answers stay fast however long the history is.
+unit within their residency periods. Every query is an index lookup (``ReportedUnit``, then ``UnitData`` by
+unit and ``datasetId``), so answers stay fast however long the history is.
 
 Also the committed horizon of the table, up to which the incremental jobs (downtime extraction, rollups)
 may move their watermarks."""
@@ -9,41 +9,45 @@ from functools import reduce
 from operator import or_
 
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 
 from apis.community.models import Unit
 from apis.community.residency import Tenure, epoch_ms, in_periods
+from apis.unit_data import documents
 from apis.unit_data.models import ReportedUnit, UnitData
 
 
 def cluster_latest_set(community_id: str, cluster_id: str) -> dict[str, dict]:
     """The records of the cluster's newest dataset keyed by unit id, plus, for each unit missing from it,
     that unit's own newest record (so a silent unit shows as stale instead of vanishing)."""
-    rows = UnitData.objects.filter(community_id=community_id, cluster_id=cluster_id)
-    newest = rows.order_by("-dataset_id").values_list("dataset_id", flat=True).first()
-    if newest is None:
+    units = ReportedUnit.objects.filter(community_id=community_id, cluster_id=cluster_id)
+    newest = {
+        pk: (unit_id, last) for pk, unit_id, last in units.values_list("id", "unit_id", "last_dataset_id")
+    }
+    if not newest:
         return {}
-    latest = dict(rows.filter(dataset_id=newest).values_list("unit_id", "data"))
-    stale = (
-        ReportedUnit.objects.filter(community_id=community_id, cluster_id=cluster_id)
-        .exclude(unit_id__in=latest)
-        .values_list("unit_id", "last_dataset_id")
-    )
-    keys = [Q(unit_id=unit_id, dataset_id=dataset_id) for unit_id, dataset_id in stale]
-    if keys:
-        latest.update(rows.filter(reduce(or_, keys)).values_list("unit_id", "data"))
-    return dict(sorted(latest.items()))
+    keys = [Q(reported_unit=pk, dataset_id=last) for pk, (_, last) in newest.items()]
+    rows = UnitData.objects.filter(reduce(or_, keys)).values_list("reported_unit", "document")
+    return dict(sorted((newest[pk][0], documents.decode(blob)) for pk, blob in rows))
 
 
 def resident_latest(community_id: str, cluster_id: str, unit_id: str, tenure: Tenure) -> dict | None:
     """The unit's newest record whose reporting cycle lies within the resident's periods (for a former
     resident the last one before moving out), ``None`` without any."""
-    rows = UnitData.objects.filter(community_id=community_id, cluster_id=cluster_id, unit_id=unit_id)
+    rows = unit_rows(community_id, cluster_id, unit_id)
     for period in reversed(in_periods("dataset_id", tenure.periods, epoch_ms)):
-        data = rows.filter(period).order_by("-dataset_id").values_list("data", flat=True).first()
-        if data is not None:
-            return data
+        blob = rows.filter(period).order_by("-dataset_id").values_list("document", flat=True).first()
+        if blob is not None:
+            return documents.decode(blob)
     return None
+
+
+def unit_rows(community_id: str, cluster_id: str, unit_id: str) -> QuerySet:
+    """The unit-data rows of one unit (none for a unit that never reported): a look-up of its key, then
+    index ranges by ``(reported_unit, time)`` or ``(reported_unit, dataset_id)``."""
+    ids = {"community_id": community_id, "cluster_id": cluster_id, "unit_id": unit_id}
+    key = ReportedUnit.objects.filter(**ids).values_list("id", flat=True).first()
+    return UnitData.objects.filter(reported_unit=key) if key is not None else UnitData.objects.none()
 
 
 def committed_horizon() -> int:

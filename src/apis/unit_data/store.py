@@ -1,5 +1,6 @@
 """Idempotent storage of unit data, shared by the ingest API, the history generator and importers."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -7,7 +8,11 @@ from datetime import datetime
 from django.db import transaction
 
 from apis.core.sql import insert_rows
+from apis.unit_data import documents
+from apis.unit_data.metrics import METRICS, metric_values
 from apis.unit_data.models import ReportedUnit, UnitData
+
+UnitKey = tuple[str, str, str]  # community_id, cluster_id, unit_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +27,10 @@ class UnitRecord:
     data: dict
 
     @property
+    def unit_key(self) -> UnitKey:
+        return self.community_id, self.cluster_id, self.unit_id
+
+    @property
     def effective_mode(self) -> str | None:
         """``apis.operation_mode.effective`` when it is a string (any other shape of the document: None)."""
         value = self.data.get("apis")
@@ -29,9 +38,21 @@ class UnitRecord:
             value = value.get(key) if isinstance(value, dict) else None
         return value if isinstance(value, str) else None
 
+    def row(self, reported_unit_id: int) -> tuple:
+        """The record's ``UnitData`` row in the order of ``COLUMNS``."""
+        metrics = metric_values(self.data)
+        head = (
+            reported_unit_id,
+            self.dataset_id,
+            self.time,
+            self.effective_mode,
+            documents.encode(self.data),
+        )
+        return head + tuple(metrics[name] for name in METRICS)
 
-COLUMNS = ("community_id", "cluster_id", "unit_id", "dataset_id", "time", "effective_mode", "data")
-KEY = ("community_id", "cluster_id", "unit_id", "dataset_id")
+
+COLUMNS = ("reported_unit", "dataset_id", "time", "effective_mode", "document", *METRICS)
+KEY = ("reported_unit", "dataset_id")
 
 
 def store_unit_data(records: Sequence[UnitRecord]) -> int:
@@ -40,20 +61,17 @@ def store_unit_data(records: Sequence[UnitRecord]) -> int:
 
     Returns the number of new rows.
     """
-    rows = [
-        (r.community_id, r.cluster_id, r.unit_id, r.dataset_id, r.time, r.effective_mode, r.data)
-        for r in records
-    ]
     with transaction.atomic(savepoint=False):
-        stored = insert_rows(UnitData, COLUMNS, rows, conflict=KEY)
-        _remember_units(records)
-    return stored
+        ids = _remember_units(records)
+        rows = [record.row(ids[record.unit_key]) for record in records]
+        return insert_rows(UnitData, COLUMNS, rows, conflict=KEY)
 
 
-def _remember_units(records: Sequence[UnitRecord]) -> None:
-    newest: dict[tuple[str, str, str], UnitRecord] = {}
+def _remember_units(records: Sequence[UnitRecord]) -> dict[UnitKey, int]:
+    """Record each unit's newest dataset in ``ReportedUnit`` (adding the units new to it); their row ids."""
+    newest: dict[UnitKey, UnitRecord] = {}
     for record in records:
-        key = (record.community_id, record.cluster_id, record.unit_id)
+        key = record.unit_key
         if key not in newest or record.dataset_id > newest[key].dataset_id:
             newest[key] = record
     rows = [(*key, r.dataset_id, r.time) for key, r in sorted(newest.items())]
@@ -65,3 +83,19 @@ def _remember_units(records: Sequence[UnitRecord]) -> None:
         update=("last_dataset_id", "last_time"),
         update_where="excluded.last_dataset_id > {table}.last_dataset_id",
     )
+    return reported_unit_ids(newest)
+
+
+def reported_unit_ids(keys: Sequence[UnitKey] | dict) -> dict[UnitKey, int]:
+    """The ``ReportedUnit`` id of each of ``keys`` that has one (one query per cluster)."""
+    by_cluster: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for community_id, cluster_id, unit_id in keys:
+        by_cluster[(community_id, cluster_id)].append(unit_id)
+    found: dict[UnitKey, int] = {}
+    for (community_id, cluster_id), units in by_cluster.items():
+        rows = ReportedUnit.objects.filter(
+            community_id=community_id, cluster_id=cluster_id, unit_id__in=units
+        )
+        for unit_id, pk in rows.values_list("unit_id", "id"):
+            found[(community_id, cluster_id, unit_id)] = pk
+    return found

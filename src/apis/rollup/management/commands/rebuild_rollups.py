@@ -1,5 +1,5 @@
 """``apis manage rebuild_rollups [--from ISO] [--to ISO] [--unit community/cluster/unit]``: delete and
-recompute rollups from the raw unit data."""
+recompute the rollups of unit data from the raw rows and the deal rollups from the deals."""
 
 from datetime import datetime
 
@@ -10,6 +10,7 @@ from django.utils import timezone
 from apis.core.models import ID_MAX_LENGTH
 from apis.core.timeparse import iso_z, parse_query_datetime
 from apis.rollup.compute import Key
+from apis.rollup.deals import Cluster, deal_rollup_clusters, rebuild_cluster
 from apis.rollup.rebuild import rebuild_unit, rebuildable_from, rollup_units
 
 # A progress line every this many days of one unit.
@@ -20,7 +21,9 @@ class Command(BaseCommand):
     help = (
         "Delete and recompute the rollups of unit data from the raw rows, one unit and one local day "
         "(APIS_TIME_ZONE) per transaction; the range is widened to whole local days, and starts no earlier "
-        "than the first whole day after the raw retention bound (APIS_RETENTION_RAW_DAYS)."
+        "than the first whole day after the raw retention bound (APIS_RETENTION_RAW_DAYS). The deal rollups "
+        "of the range are rebuilt too (first), from the deals, one cluster and local day per transaction; "
+        "deals are kept, so their range is not narrowed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,7 +37,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--to", dest="end", default="", metavar="ISO", help="end time, exclusive; default: no end"
         )
-        parser.add_argument("--unit", default="", metavar="COMMUNITY/CLUSTER/UNIT", help="only this unit")
+        parser.add_argument(
+            "--unit",
+            default="",
+            metavar="COMMUNITY/CLUSTER/UNIT",
+            help="only this unit (and the deal rollups of its cluster)",
+        )
 
     def handle(self, *args, **options) -> None:
         start, end = _moment("--from", options["start"]), _moment("--to", options["end"])
@@ -44,6 +52,7 @@ class Command(BaseCommand):
         units = rollup_units(unit)
         if unit is not None and not units:
             raise CommandError(f"no unit data nor rollups of {options['unit']}")
+        self._rebuild_deals(None if unit is None else (unit[0], unit[1]), start, end)
         now = timezone.now()
         floor = rebuildable_from(now)
         if floor is not None and (start is None or start < floor):
@@ -68,6 +77,24 @@ class Command(BaseCommand):
                 self.stdout.write(f"{path}: {days} days rebuilt, up to the day of {iso_z(day)}")
         self.stdout.write(f"{path}: {days} days, {records} records rebuilt")
         return days, records
+
+    def _rebuild_deals(self, cluster: Cluster | None, start: datetime | None, end: datetime | None) -> None:
+        """Rebuild the deal rollups of every cluster with deals or deal rollups (only ``cluster``); nothing
+        is written to the output without any."""
+        clusters = deal_rollup_clusters(cluster)
+        days = deals = 0
+        for key in clusters:
+            path, cluster_days, cluster_deals = "/".join(key), 0, 0
+            for day, count in rebuild_cluster(key, start, end):
+                cluster_days, cluster_deals = cluster_days + 1, cluster_deals + count
+                if cluster_days % PROGRESS_DAYS == 0:
+                    self.stdout.write(
+                        f"deals of {path}: {cluster_days} days rebuilt, up to the day of {iso_z(day)}"
+                    )
+            self.stdout.write(f"deals of {path}: {cluster_days} days, {cluster_deals} deals rebuilt")
+            days, deals = days + cluster_days, deals + cluster_deals
+        if clusters:
+            self.stdout.write(f"deal rollups rebuilt: {len(clusters)} clusters, {days} days, {deals} deals")
 
 
 def _moment(option: str, text: str) -> datetime | None:
