@@ -57,7 +57,9 @@ def test_demo_database_holds_three_days_of_30_second_history_for_four_units(demo
     _, _, database = demo
 
     rows = database.execute(
-        "SELECT unit_id, COUNT(*), MAX(dataset_id) - MIN(dataset_id) FROM unit_data_unitdata GROUP BY unit_id"
+        "SELECT r.unit_id, COUNT(*), MAX(dataset_id) - MIN(dataset_id) "
+        "FROM unit_data_unitdata d JOIN unit_data_reportedunit r ON r.id = d.reported_unit_id "
+        "GROUP BY r.unit_id"
     ).fetchall()
     cycles = 3 * 2880
     assert rows == [(f"E00{n}", cycles, (cycles - 1) * 30_000) for n in range(1, 5)]

@@ -43,9 +43,11 @@ def test_command_stores_a_30_second_row_per_unit_and_cluster_and_creates_the_reg
         rows = UnitData.objects.filter(
             reported_unit__community_id="oss_community", reported_unit__cluster_id=cluster
         )
-        assert sorted(rows.values_list("reported_unit__unit_id", flat=True).distinct()) == ["E001", "E002", "E003"]
-        assert rows.filter(reported_unit__unit_id="E002").latest("dataset_id").time == END
-        assert rows.filter(reported_unit__unit_id="E002").earliest("dataset_id").time == END - timedelta(days=1, seconds=-30)
+        units = rows.values_list("reported_unit__unit_id", flat=True).distinct()
+        assert sorted(units) == ["E001", "E002", "E003"]
+        of_e002 = rows.filter(reported_unit__unit_id="E002")
+        assert of_e002.latest("dataset_id").time == END
+        assert of_e002.earliest("dataset_id").time == END - timedelta(days=1, seconds=-30)
     assert sorted(Unit.objects.values_list("cluster__code", "code")) == [
         (cluster, unit) for cluster in ("cluster_002", "oss_cluster") for unit in ("E001", "E002", "E003")
     ]

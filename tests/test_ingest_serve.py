@@ -47,7 +47,9 @@ def test_a_cycle_with_a_broken_unit_stores_the_others_through_the_server(server)
         ],
     }
     assert server.database.query(
-        "SELECT unit_id FROM unit_data_unitdata WHERE dataset_id = 42000 ORDER BY unit_id"
+        "SELECT r.unit_id FROM unit_data_unitdata d "
+        "JOIN unit_data_reportedunit r ON r.id = d.reported_unit_id "
+        "WHERE dataset_id = 42000 ORDER BY r.unit_id"
     ) == [("E001",), ("E003",)]
     assert report(server, "unitData", json.dumps(units).encode()).json()["stored"] == 0
     assert server.database.query("SELECT COUNT(*) FROM ingest_rejecteditem WHERE kind = 'unitData'") == [(2,)]

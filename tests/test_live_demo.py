@@ -65,7 +65,7 @@ def test_demo_runs_a_live_cluster_and_ctrl_c_stops_everything(tmp_path):
             lambda: (
                 _count(
                     database,
-                    "SELECT COUNT(DISTINCT unit_id) FROM unit_data_unitdata WHERE dataset_id >= ?",
+                    "SELECT COUNT(DISTINCT reported_unit_id) FROM unit_data_unitdata WHERE dataset_id >= ?",
                     started_ms,
                 )
                 == 4

@@ -18,7 +18,7 @@ from tests.payloads import unit_doc
 SHAPES = {
     "an apis-ccc document": unit_doc(),
     "a heteronomous unit": unit_doc("E002", effective="heteronomous", rsoc=12.34),
-    "unicode and escapes": {"display": "déjà 東京 \u2028 \"quoted\" \\ \t", "emoji": "🔋"},
+    "unicode and escapes": {"display": 'déjà 東京 \u2028 "quoted" \\ \t', "emoji": "🔋"},
     "numbers at their edges": {
         "big": 2**63 + 1,
         "negative": -(2**70),
@@ -92,9 +92,7 @@ def test_metrics_are_the_first_number_found_and_nothing_else():
     assert metric_values(document)["rsoc"] == 60.0
 
 
-@pytest.mark.parametrize(
-    "value", [True, False, None, "12", [1], {"v": 1}, 10**400, -(10**400)], ids=repr
-)
+@pytest.mark.parametrize("value", [True, False, None, "12", [1], {"v": 1}, 10**400, -(10**400)], ids=repr)
 def test_a_value_that_is_no_finite_number_is_no_metric(value):
     document = unit_doc()
     document["dcdc"]["meter"]["wg"] = value
